@@ -1,0 +1,168 @@
+// The chargebench command line: parses and dispatches, nothing more.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startBackend } from '../backend/server.js';
+import { runQuoteCommand } from '../backend/billing/quote.js';
+import { ScenarioError } from '../scenarios/api.js';
+import { expandScenarioPaths, loadScenario } from '../scenarios/load-scenarios.js';
+import { RunBrokenError, runScenario } from '../scenarios/runner.js';
+import { writeReports } from '../reports/summary-writer.js';
+import { formatTerminalSummary } from '../reports/terminal.js';
+import { compareSummaries, formatComparison } from '../reports/compare.js';
+import { parseThresholdArgs, ThresholdError } from '../reports/thresholds.js';
+import type { Summary } from '../reports/model.js';
+
+const EXIT = { passed: 0, failed: 1, usage: 2, broken: 3 } as const;
+
+const integer = (name: string, min = 0) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+  return n;
+};
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const program = new Command('chargebench')
+  .description('Simulation and load-testing harness for EV charging back ends, with a reference OCPP billing back end.')
+  .exitOverride()
+  .showHelpAfterError();
+
+program
+  .command('backend')
+  .description('run the reference CSMS: OCPP at ws://HOST:PORT/ocpp/{chargerId}, REST under /api')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (0 = any free port)', integer('--port'), 8180)
+  .option('--db <file>', 'sqlite database file', 'data/chargebench.db')
+  .option('--unknown-tags <policy>', 'answer for idTags the back end does not know: reject | accept', 'reject')
+  .action(async (opts: { host: string; port: number; db: string; unknownTags: string }) => {
+    if (opts.unknownTags !== 'reject' && opts.unknownTags !== 'accept') usage('--unknown-tags must be reject or accept');
+    const backend = await startBackend({
+      host: opts.host,
+      port: opts.port,
+      dbPath: resolve(opts.db),
+      unknownTagPolicy: opts.unknownTags as 'reject' | 'accept',
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(
+      `chargebench backend listening on http://${backend.host}:${backend.port} (OCPP at ws://${backend.host}:${backend.port}/ocpp/{chargerId}, db ${resolve(opts.db)})\n`,
+    );
+    const shutdown = () => {
+      backend.close().then(
+        () => process.exit(EXIT.passed),
+        (err: Error) => {
+          process.stderr.write(`error while closing the back end: ${err.message}\n`);
+          process.exit(EXIT.broken);
+        },
+      );
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+
+program
+  .command('run')
+  .description('run scenarios (against an embedded back end unless --target) and check every bill')
+  .argument('<scenarios...>', 'scenario files (.ts) or folders of them')
+  .option('--target <url>', 'OCPP endpoint of a running CSMS, e.g. ws://127.0.0.1:8180/ocpp')
+  .option('--seed <n>', 'override the scenario seed', integer('--seed'))
+  .option('--report-dir <dir>', 'where summary.json, junit.xml and report.html go', 'reports/out')
+  .option('--workers <n>', 'fleet worker threads (default: one per CPU)', integer('--workers', 1))
+  .option('--threshold <metric:expr>', 'extra threshold, e.g. "latency.StartTransaction:p(99)<200" (repeatable)', collect)
+  .option('--no-progress', 'no live progress display')
+  .action(async (paths: string[], opts: { target?: string; seed?: number; reportDir: string; workers?: number; threshold?: string[]; progress: boolean }) => {
+    if (opts.target) checkTarget(opts.target);
+    const files = expandScenarioPaths(paths);
+    const scenarios = [];
+    for (const file of files) scenarios.push(await loadScenario(file));
+    const thresholds = parseThresholdArgs(opts.threshold ?? []);
+    let allPassed = true;
+    for (const scenario of scenarios) {
+      const dir = scenarios.length > 1 ? resolve(opts.reportDir, scenario.name) : resolve(opts.reportDir);
+      process.stderr.write(`chargebench: running ${scenario.name} (${scenario.chargers.count} chargers, seed ${opts.seed ?? scenario.seed})\n`);
+      const { report, passed } = await runScenario(scenario, {
+        target: opts.target,
+        seed: opts.seed,
+        workers: opts.workers,
+        thresholds,
+        progress: opts.progress,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      const written = await writeReports(dir, report);
+      process.stdout.write(`${formatTerminalSummary(report.summary)}\n`);
+      process.stdout.write(`reports: ${written.summaryPath}, ${written.junitPath}, ${written.htmlPath}\n`);
+      allPassed &&= passed;
+    }
+    process.exitCode = allPassed ? EXIT.passed : EXIT.failed;
+  });
+
+program
+  .command('quote')
+  .description('price one session (OCPI tariff + charging periods) with the back end engine; prints the OCPI cost breakdown')
+  .option('--tariff <file>', 'OCPI 2.2.1 tariff JSON')
+  .option('--session <file>', 'session JSON: start_date_time, end_date_time, time_zone, charging_periods')
+  .action((opts: { tariff?: string; session?: string }) => {
+    process.exitCode = runQuoteCommand(opts);
+  });
+
+const report = program.command('report').description('work with finished runs');
+report
+  .command('compare')
+  .description('compare two summary.json files; exit 1 if B regressed beyond the tolerance')
+  .argument('<a>', 'baseline summary.json')
+  .argument('<b>', 'candidate summary.json')
+  .option('--tolerance <fraction>', 'allowed relative regression, e.g. 0.1 for 10 %', '0.1')
+  .action((a: string, b: string, opts: { tolerance: string }) => {
+    const tolerance = Number(opts.tolerance);
+    if (!(tolerance >= 0)) usage('--tolerance must be a number >= 0, e.g. 0.1');
+    const result = compareSummaries(readSummary(a), readSummary(b), { tolerance });
+    process.stdout.write(`${formatComparison(result)}\n`);
+    process.exitCode = result.regressions > 0 ? EXIT.failed : EXIT.passed;
+  });
+
+function readSummary(path: string): Summary {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Summary;
+  } catch (err) {
+    usage(`cannot read ${path}: ${(err as Error).message} (give the summary.json of a run)`);
+  }
+}
+
+function checkTarget(target: string): void {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    usage(`--target ${target} is not a URL; write e.g. ws://127.0.0.1:8180/ocpp`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') usage(`--target must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8180/ocpp`);
+}
+
+class UsageError extends Error {}
+function usage(message: string): never {
+  throw new UsageError(message);
+}
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.passed : EXIT.usage;
+      return;
+    }
+    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof ThresholdError) {
+      process.stderr.write(`chargebench: ${err.message}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    if (err instanceof RunBrokenError) {
+      process.stderr.write(`chargebench: the run broke: ${err.message}\n`);
+      process.exitCode = EXIT.broken;
+      return;
+    }
+    process.stderr.write(`chargebench: unexpected failure: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = EXIT.broken;
+  }
+}
+
+await main();

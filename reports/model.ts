@@ -1,0 +1,103 @@
+// The result model every report is written from. summary.json is `RunReport.summary`;
+// the HTML report also uses the time series and the reconciliation rows.
+
+export interface LatencyStats {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface CheckResult {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface ThresholdResult {
+  /** Metric name as written, e.g. "latency.StartTransaction". */
+  metric: string;
+  /** Expression as written, e.g. "p(99)<200". */
+  expression: string;
+  passed: boolean;
+  /** The value the expression was judged on. */
+  actual: number;
+  /** Why a threshold failed beyond the comparison itself, e.g. "no samples recorded for this metric". */
+  note?: string;
+}
+
+export interface SessionCounts {
+  truth: number;
+  billed: number;
+  matched: number;
+  mismatched: number;
+  missing: number;
+  duplicate: number;
+  /** Sessions the back end has that the simulator never lived. */
+  unexpected: number;
+}
+
+export interface Summary {
+  scenario: string;
+  seed: number;
+  passed: boolean;
+  target: string; // "embedded" or the URL
+  startedAt: string;
+  wallMs: number;
+  simStart: string;
+  simSpeed: number;
+  chargers: number;
+  connectors: number;
+  workers: number;
+  sessions: SessionCounts;
+  billing: { currency: string; expectedTotal: string; billedTotal: string; maxAbsError: string };
+  throughput: { transactionsPerSec: number; callsPerSec: number; calls: number; transactions: number };
+  latencyMs: Record<string, LatencyStats>;
+  serviceTimeMs: Record<string, LatencyStats>;
+  counters: { callErrors: number; timeouts: number; dropped: number; reconnects: number };
+  resources: { fleetCpuMicrosPerCall: number; backendCpuMicrosPerCall: number | null; fleetCpuMicros: number; backendCpuMicros: number | null };
+  checks: CheckResult[];
+  thresholds: ThresholdResult[];
+}
+
+/** One second of the run, as seen by the fleet (merged over workers). */
+export interface TimelinePoint {
+  wallMs: number;
+  simTime: string;
+  callsPerSec: number;
+  transactionsPerSec: number;
+  chargersConnected: number;
+  sessionsActive: number;
+  sessionsDone: number;
+  errors: number;
+  dropped: number;
+  /** Latency percentiles over all actions in this interval, ms. */
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+export interface ReconciliationRow {
+  chargerId: string;
+  connectorId: number;
+  startAt: string;
+  status: 'matched' | 'mismatched' | 'missing' | 'duplicate' | 'unexpected';
+  expectedTotal: string | null;
+  billedTotal: string | null;
+  /** |expected - billed| of the total incl. VAT, for sorting worst first. */
+  absError: string;
+  /** Which dimension differs and how: "ENERGY expected 4.2500 billed 4.0000; ...". */
+  detail: string;
+}
+
+export interface RunReport {
+  summary: Summary;
+  timeline: TimelinePoint[];
+  /** Per action: [percentile, ms] pairs for a percentile-distribution chart. */
+  latencyDistribution: Record<string, Array<[number, number]>>;
+  errorsByKind: Record<string, number>;
+  reconciliation: ReconciliationRow[];
+}

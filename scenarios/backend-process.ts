@@ -1,0 +1,81 @@
+// Starts the reference back end as its own process, so that its CPU and memory are measured
+// apart from the fleet's and a fault scenario can kill it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { cliEntry } from './package-root.js';
+
+export interface BackendProcess {
+  pid: number;
+  /** ws://127.0.0.1:PORT/ocpp */
+  ocppUrl: string;
+  /** http://127.0.0.1:PORT */
+  httpUrl: string;
+  /** CPU time (user + system) the process has used so far, microseconds. */
+  cpuMicros(): number;
+  stop(): Promise<void>;
+  /** Everything the back end printed, for the error message when it dies. */
+  output(): string;
+}
+
+const READY = /listening on http:\/\/([^\s:]+):(\d+)/;
+
+export async function startBackendProcess(dbPath: string, opts: { startTimeoutMs?: number } = {}): Promise<BackendProcess> {
+  const child = spawn(process.execPath, [cliEntry(), 'backend', '--host', '127.0.0.1', '--port', '0', '--db', dbPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const remember = (line: string) => {
+    lines.push(line);
+    if (lines.length > 200) lines.shift();
+  };
+  createInterface({ input: child.stderr! }).on('line', remember);
+  const port = await new Promise<{ host: string; port: number }>((resolvePort, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the back end did not start within ${opts.startTimeoutMs ?? 20_000} ms:\n${lines.join('\n')}`));
+    }, opts.startTimeoutMs ?? 20_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      remember(line);
+      const match = READY.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolvePort({ host: match[1], port: Number(match[2]) });
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the back end exited before it was ready (code ${code}, signal ${signal}):\n${lines.join('\n')}`));
+    });
+  });
+  return {
+    pid: child.pid!,
+    ocppUrl: `ws://${port.host}:${port.port}/ocpp`,
+    httpUrl: `http://${port.host}:${port.port}`,
+    cpuMicros: () => processCpuMicros(child.pid!),
+    stop: () => stopChild(child),
+    output: () => lines.join('\n'),
+  };
+}
+
+/** utime + stime of a process from /proc, in microseconds (Linux). */
+export function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may itself contain spaces, so split after ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SEC;
+}
+const CLOCK_TICKS_PER_SEC = 100;
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+  });
+}
