@@ -120,6 +120,10 @@ export interface CostBreakdown {
   total_reservation_cost: { excl_vat: string; incl_vat: string };
   /** One line per (period, dimension) priced, in order; the basis of itemized invoices. */
   lines: CostLine[];
+  /** Id of the tariff that priced the session. */
+  tariff_id?: string;
+  /** Set when min_price / max_price changed the total excl. and/or incl. VAT. */
+  price_limit_applied?: { excl_vat?: 'MIN_PRICE' | 'MAX_PRICE'; incl_vat?: 'MIN_PRICE' | 'MAX_PRICE' };
 }
 
 export interface CostLine {
@@ -131,4 +135,10 @@ export interface CostLine {
   excl_vat: string; // unrounded, 4 decimals
   incl_vat: string; // unrounded, 4 decimals
   tariff_element: number; // index into tariff.elements
+  /** End of the (split) period this line covers; absent for FLAT. */
+  period_end?: string;
+  /** Quantity added by step_size rounding, already included in `quantity`. */
+  step_extra?: string;
+  /** True for reservation costs (reservation time or reservation fee). */
+  reservation?: boolean;
 }

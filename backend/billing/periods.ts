@@ -1,5 +1,22 @@
-// STUB: being written. Signatures are the contract.
-import type { ChargingPeriod, Decimalish } from './ocpi.js';
+// OCPI charging periods from what a charger reported: meter register readings and
+// charging/parking state changes.
+//
+// - A period starts at the session start, at every change between charging and parking, and at
+//   every reading instant where the sampled power or current changes (a sample holds until the
+//   next sample of the same quantity). Periods with power/current samples carry MIN_/MAX_POWER
+//   (kW) and MIN_/MAX_CURRENT (A), equal because the value is constant within the period.
+// - Energy between two readings is spread linearly over the *charging* time between them (over
+//   wall time if there was none), so a parking stretch between two readings gets no energy.
+//   Before the first and after the last reading no energy is invented.
+// - Meter reset: when the register goes backwards, the meter is taken to have restarted at zero,
+//   so the new register value is the energy since the reset; what was charged between the last
+//   reading before the reset and the reset itself is unknown and not billed.
+// - Volumes: ENERGY in kWh with up to 9 decimals, cut from a running total so the periods sum
+//   exactly to the metered energy; TIME / PARKING_TIME in hours with up to 10 decimals. Pricing
+//   bills time from the period start instants (exact milliseconds), never from these hours.
+import { Dec, plainDecimal, toDec } from './money.js';
+import { isoInstant, parseInstantMs } from './local-time.js';
+import type { CdrDimension, ChargingPeriod, Decimalish } from './ocpi.js';
 
 export interface MeterReading {
   at: string; // ISO instant (sim time, from the message)
@@ -21,7 +38,166 @@ export interface PeriodInput {
   states: StateChange[]; // the first applies from startAt
 }
 
+export interface ChargingPeriodsReport {
+  periods: ChargingPeriod[];
+  /** Metered energy of the session in Wh (resets accounted for). */
+  energyWh: string;
+  /** Instants of readings whose register was lower than the one before. */
+  meterResets: string[];
+  /** No reading at startAt / stopAt: energy before the first / after the last reading is not billed. */
+  missingStartReading: boolean;
+  missingStopReading: boolean;
+}
+
+const MS_PER_HOUR = new Dec(3_600_000);
+
+interface Reading {
+  ms: number;
+  registerWh: Dec;
+  powerW?: Dec;
+  currentA?: Dec;
+}
+
+interface StateSpan {
+  fromMs: number;
+  toMs: number;
+  charging: boolean;
+}
+
+/** Readings inside [start, stop], in time order, one per instant (the highest register wins). */
+function cleanReadings(readings: MeterReading[], startMs: number, stopMs: number): Reading[] {
+  const byInstant = new Map<number, Reading>();
+  for (const reading of readings) {
+    const ms = parseInstantMs(reading.at);
+    if (!(ms >= startMs && ms <= stopMs)) continue;
+    const next: Reading = {
+      ms,
+      registerWh: toDec(reading.registerWh),
+      powerW: reading.powerW === undefined ? undefined : toDec(reading.powerW),
+      currentA: reading.currentA === undefined ? undefined : toDec(reading.currentA),
+    };
+    const known = byInstant.get(ms);
+    byInstant.set(ms, known === undefined ? next : {
+      ms,
+      registerWh: Dec.max(known.registerWh, next.registerWh),
+      powerW: next.powerW ?? known.powerW,
+      currentA: next.currentA ?? known.currentA,
+    });
+  }
+  return [...byInstant.values()].sort((a, b) => a.ms - b.ms);
+}
+
+/** Charging/parking as spans covering [start, stop]; no state reported means charging throughout. */
+function stateSpans(states: StateChange[], startMs: number, stopMs: number): StateSpan[] {
+  const sorted = states.map((s) => ({ ms: parseInstantMs(s.at), charging: s.charging })).filter((s) => !Number.isNaN(s.ms)).sort((a, b) => a.ms - b.ms);
+  let charging = sorted[0]?.charging ?? true;
+  for (const state of sorted) if (state.ms <= startMs) charging = state.charging;
+  const spans: StateSpan[] = [{ fromMs: startMs, toMs: stopMs, charging }];
+  for (const state of sorted) {
+    if (state.ms <= startMs || state.ms >= stopMs) continue;
+    const last = spans[spans.length - 1];
+    if (state.charging === last.charging) continue;
+    last.toMs = state.ms;
+    spans.push({ fromMs: state.ms, toMs: stopMs, charging: state.charging });
+  }
+  return spans;
+}
+
+function chargingMsBetween(spans: StateSpan[], fromMs: number, toMs: number): number {
+  return spans
+    .filter((span) => span.charging)
+    .reduce((total, span) => total + Math.max(0, Math.min(span.toMs, toMs) - Math.max(span.fromMs, fromMs)), 0);
+}
+
+/** Session energy (Wh) metered up to each reading, treating a falling register as a meter reset. */
+function cumulativeEnergy(readings: Reading[]): { energyWh: Dec[]; resets: number[] } {
+  const energyWh: Dec[] = [];
+  const resets: number[] = [];
+  readings.forEach((reading, i) => {
+    if (i === 0) return void energyWh.push(new Dec(0));
+    const delta = reading.registerWh.minus(readings[i - 1].registerWh);
+    if (delta.lt(0)) resets.push(reading.ms);
+    energyWh.push(energyWh[i - 1].plus(delta.lt(0) ? reading.registerWh : delta));
+  });
+  return { energyWh, resets };
+}
+
+/** Builds the periods plus what the CDR should flag (resets, missing start/stop readings). */
+export function buildChargingPeriodsWithReport(input: PeriodInput): ChargingPeriodsReport {
+  const startMs = parseInstantMs(input.startAt);
+  const stopMs = Math.max(startMs, parseInstantMs(input.stopAt));
+  const readings = cleanReadings(input.readings, startMs, stopMs);
+  const spans = stateSpans(input.states, startMs, stopMs);
+  const { energyWh, resets } = cumulativeEnergy(readings);
+
+  const energyAt = (ms: number): Dec => {
+    if (readings.length === 0 || ms <= readings[0].ms) return new Dec(0);
+    const after = readings.findIndex((r) => r.ms >= ms);
+    if (after === -1) return energyWh[energyWh.length - 1];
+    const from = readings[after - 1];
+    const to = readings[after];
+    const delta = energyWh[after].minus(energyWh[after - 1]);
+    const chargingTotal = chargingMsBetween(spans, from.ms, to.ms);
+    const share = chargingTotal > 0
+      ? new Dec(chargingMsBetween(spans, from.ms, ms)).div(chargingTotal)
+      : new Dec(ms - from.ms).div(to.ms - from.ms);
+    return energyWh[after - 1].plus(delta.mul(share));
+  };
+
+  // Where power/current (step functions of the samples) change value.
+  const cuts = new Set<number>(spans.slice(1).map((span) => span.fromMs));
+  const levelAt = new Map<number, { powerW?: Dec; currentA?: Dec }>();
+  let power: Dec | undefined;
+  let current: Dec | undefined;
+  for (const reading of readings) {
+    const changed = (reading.powerW !== undefined && !(power?.eq(reading.powerW) ?? false))
+      || (reading.currentA !== undefined && !(current?.eq(reading.currentA) ?? false));
+    power = reading.powerW ?? power;
+    current = reading.currentA ?? current;
+    levelAt.set(reading.ms, { powerW: power, currentA: current });
+    if (changed && reading.ms > startMs && reading.ms < stopMs) cuts.add(reading.ms);
+  }
+  const levelFrom = (ms: number) => {
+    let level: { powerW?: Dec; currentA?: Dec } = {};
+    for (const reading of readings) if (reading.ms <= ms) level = levelAt.get(reading.ms) ?? level;
+    return level;
+  };
+
+  const boundaries = [startMs, ...[...cuts].sort((a, b) => a - b), stopMs];
+  // Running total rounded to 1/1000 mWh so that period energies sum exactly to the metered total.
+  const runningWh = (ms: number) => energyAt(ms).toDecimalPlaces(6, Dec.ROUND_HALF_UP);
+  const periods: ChargingPeriod[] = [];
+  for (let i = 0; i + 1 < boundaries.length; i++) {
+    const [from, to] = [boundaries[i], boundaries[i + 1]];
+    if (to <= from && boundaries.length > 2) continue;
+    const charging = spans.find((span) => span.fromMs <= from && from < span.toMs)?.charging ?? spans[spans.length - 1].charging;
+    const level = levelFrom(from);
+    const dimensions: CdrDimension[] = [
+      { type: 'ENERGY', volume: plainDecimal(runningWh(to).minus(runningWh(from)).div(1000), 9) },
+      { type: charging ? 'TIME' : 'PARKING_TIME', volume: plainDecimal(new Dec(to - from).div(MS_PER_HOUR)) },
+    ];
+    if (level.powerW !== undefined) {
+      const kw = plainDecimal(level.powerW.div(1000), 6);
+      dimensions.push({ type: 'MIN_POWER', volume: kw }, { type: 'MAX_POWER', volume: kw });
+    }
+    if (level.currentA !== undefined) {
+      const amps = plainDecimal(level.currentA, 6);
+      dimensions.push({ type: 'MIN_CURRENT', volume: amps }, { type: 'MAX_CURRENT', volume: amps });
+    }
+    periods.push({ start_date_time: isoInstant(from), dimensions });
+  }
+
+  const total = energyWh.length > 0 ? energyWh[energyWh.length - 1] : new Dec(0);
+  return {
+    periods,
+    energyWh: total.toFixed(),
+    meterResets: resets.map(isoInstant),
+    missingStartReading: readings.length === 0 || readings[0].ms !== startMs,
+    missingStopReading: readings.length === 0 || readings[readings.length - 1].ms !== stopMs,
+  };
+}
+
 /** Build OCPI charging periods from what the charger reported. */
 export function buildChargingPeriods(input: PeriodInput): ChargingPeriod[] {
-  throw new Error(`not implemented: buildChargingPeriods(${input.startAt})`);
+  return buildChargingPeriodsWithReport(input).periods;
 }

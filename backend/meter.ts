@@ -1,0 +1,115 @@
+// OCPP 1.6 sampled values: defaults, unit normalisation, and what billing needs from them.
+import { Decimal } from 'decimal.js';
+import type { MeterReading } from './billing/periods.js';
+
+export interface SampledValue16 {
+  value: string;
+  context?: string;
+  format?: string;
+  measurand?: string;
+  phase?: string;
+  location?: string;
+  unit?: string;
+}
+
+export interface MeterValue16 {
+  timestamp: string;
+  sampledValue: SampledValue16[];
+}
+
+const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
+
+/** Energy values (Wh / kWh / no unit = Wh) as an exact decimal string of Wh; null if not energy or not a number. */
+export function energyWh(sv: SampledValue16): string | null {
+  const measurand = sv.measurand ?? DEFAULT_MEASURAND;
+  if (!measurand.startsWith('Energy.Active.')) return null;
+  if (sv.format === 'SignedData') return null;
+  const unit = sv.unit ?? 'Wh';
+  if (unit !== 'Wh' && unit !== 'kWh') return null;
+  const d = toDecimal(sv.value);
+  if (d === null) return null;
+  return unit === 'kWh' ? d.times(1000).toString() : d.toString();
+}
+
+function toDecimal(value: string): Decimal | null {
+  const t = value.trim();
+  if (t === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return null;
+  try {
+    return new Decimal(t);
+  } catch {
+    return null;
+  }
+}
+
+/** Power in W (W or kW), null if not a number or another unit. */
+function powerW(sv: SampledValue16): Decimal | null {
+  const unit = sv.unit ?? 'W';
+  if (unit !== 'W' && unit !== 'kW') return null;
+  const d = toDecimal(sv.value);
+  if (d === null) return null;
+  return unit === 'kW' ? d.times(1000) : d;
+}
+
+function currentA(sv: SampledValue16): Decimal | null {
+  const unit = sv.unit ?? 'A';
+  if (unit !== 'A') return null;
+  return toDecimal(sv.value);
+}
+
+const PHASES = new Set(['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N']);
+
+/** Sum a per-phase quantity: a phase-less sample is the total; otherwise add the line phases. */
+function total(values: Array<{ phase?: string; v: Decimal }>): string | undefined {
+  if (values.length === 0) return undefined;
+  const whole = values.find((x) => x.phase === undefined);
+  if (whole) return whole.v.toString();
+  let sum = new Decimal(0);
+  let any = false;
+  for (const x of values) {
+    if (x.phase && PHASES.has(x.phase)) {
+      sum = sum.plus(x.v);
+      any = true;
+    }
+  }
+  return any ? sum.toString() : undefined;
+}
+
+/**
+ * The reading billing uses from one MeterValue (one timestamp): the active import register
+ * in Wh plus instantaneous power and current when sampled. Null without a register.
+ */
+export function readingOf(mv: MeterValue16, at: string): MeterReading | null {
+  let register: string | null = null;
+  const powers: Array<{ phase?: string; v: Decimal }> = [];
+  const currents: Array<{ phase?: string; v: Decimal }> = [];
+  for (const sv of mv.sampledValue) {
+    const measurand = sv.measurand ?? DEFAULT_MEASURAND;
+    if (measurand === 'Energy.Active.Import.Register') {
+      // Prefer the phase-less (total) register when a charger also sends per-phase ones.
+      if (register === null || sv.phase === undefined) {
+        const wh = energyWh(sv);
+        if (wh !== null && (register === null || sv.phase === undefined)) register = wh;
+      }
+    } else if (measurand === 'Power.Active.Import') {
+      const p = powerW(sv);
+      if (p !== null) powers.push({ phase: sv.phase, v: p });
+    } else if (measurand === 'Current.Import') {
+      const c = currentA(sv);
+      if (c !== null) currents.push({ phase: sv.phase, v: c });
+    }
+  }
+  if (register === null) return null;
+  const r: MeterReading = { at, registerWh: register };
+  const p = total(powers);
+  if (p !== undefined) r.powerW = p;
+  const c = total(currents);
+  if (c !== undefined) r.currentA = c;
+  return r;
+}
+
+/** Parse an OCPP timestamp to a UTC ISO string with milliseconds; null if unparseable. */
+export function isoUtc(ts: string): string | null {
+  const ms = Date.parse(ts);
+  if (Number.isNaN(ms)) return null;
+  return new Date(ms).toISOString();
+}

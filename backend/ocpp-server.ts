@@ -1,0 +1,111 @@
+// OCPP-J transport: ocpp-rpc RPCServer in strict mode (schema validation of every call and
+// every answer), bound to the CSMS core. Connections are tracked by instance: a charger may
+// reconnect before the server has seen its old socket close.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { RPCServer, createRPCError } from 'ocpp-rpc';
+import { OcppRequestError, type Csms } from './csms.js';
+
+// The server-side client type is not exported by ocpp-rpc's typings under a public name.
+interface ServerClient {
+  identity: string | undefined;
+  handle(method: string, handler: (call: { params?: Record<string, any> }) => unknown): void;
+  close(opts?: { code?: number; reason?: string; awaitPending?: boolean; force?: boolean }): Promise<unknown>;
+  once(event: 'close', cb: () => void): void;
+  on(event: string, cb: (...args: any[]) => void): void;
+}
+
+const OCPP_PATH = '/ocpp/';
+
+export class OcppEndpoint {
+  readonly rpc: RPCServer;
+  /** The live connection per charger (the newest one). */
+  private readonly current = new Map<string, ServerClient>();
+  /** Every open connection, including a superseded one whose close has not arrived yet. */
+  private readonly all = new Set<ServerClient>();
+
+  constructor(
+    private readonly csms: Csms,
+    private readonly log: (line: string) => void,
+  ) {
+    this.rpc = new RPCServer({
+      protocols: ['ocpp1.6'],
+      strictMode: true,
+      wssOptions: { perMessageDeflate: false, maxPayload: 1 << 20 },
+      // Messages arriving on one connection are handled concurrently; answers go out as they commit.
+      respondWithDetailedErrors: false,
+    });
+    this.rpc.auth((accept, reject, handshake) => {
+      const id = handshake.identity;
+      if (handshake.endpoint !== '/ocpp' || !id) {
+        reject(404, 'Use ws://HOST:PORT/ocpp/{chargerId}');
+        return;
+      }
+      if (!handshake.protocols.has('ocpp1.6')) {
+        reject(400, 'This back end speaks the ocpp1.6 subprotocol');
+        return;
+      }
+      accept({}, 'ocpp1.6');
+    });
+    this.rpc.on('client', (c: ServerClient) => this.onClient(c));
+    this.rpc.on('error', (err: Error) => this.log(`ocpp server error: ${err.message}`));
+  }
+
+  /** For the http server's 'upgrade' event: only paths under /ocpp/ are ours. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = req.url ?? '/';
+    if (!url.startsWith(OCPP_PATH)) return false;
+    void this.rpc.handleUpgrade(req, socket as any, head);
+    return true;
+  }
+
+  isConnected(chargerId: string): boolean {
+    return this.current.has(chargerId);
+  }
+
+  connectionCount(): number {
+    return this.all.size;
+  }
+
+  private onClient(client: ServerClient): void {
+    const id = client.identity ?? '';
+    const previous = this.current.get(id);
+    this.current.set(id, client);
+    this.all.add(client);
+    if (previous) this.log(`charger ${id} reconnected (the old connection is still open)`);
+    client.once('close', () => {
+      this.all.delete(client);
+      if (this.current.get(id) === client) this.current.delete(id);
+    });
+    this.csms.ensureCharger(id);
+    const c = this.csms;
+    const wrap =
+      (fn: (params: any) => unknown) =>
+      async (call: { params?: Record<string, any> }): Promise<unknown> => {
+        try {
+          return await fn(call.params ?? {});
+        } catch (err) {
+          if (err instanceof OcppRequestError) throw createRPCError(err.rpcCode, err.message, {});
+          this.log(`charger ${id}: internal error: ${(err as Error).message}`);
+          throw createRPCError('InternalError', 'the back end could not process this message; retry', {});
+        }
+      };
+    client.handle('BootNotification', wrap((p) => c.bootNotification(id, p)));
+    client.handle('Heartbeat', wrap(() => c.heartbeat(id)));
+    client.handle('StatusNotification', wrap((p) => c.statusNotification(id, p)));
+    client.handle('Authorize', wrap((p) => c.authorize(id, p)));
+    client.handle('StartTransaction', wrap((p) => c.startTransaction(id, p)));
+    client.handle('MeterValues', wrap((p) => c.meterValues(id, p)));
+    client.handle('StopTransaction', wrap((p) => c.stopTransaction(id, p)));
+    client.handle('DataTransfer', wrap((p) => c.dataTransfer(id, p)));
+    // Notifications a 1.6 charger may send on its own; acknowledged, nothing to keep yet.
+    client.handle('DiagnosticsStatusNotification', wrap(() => ({})));
+    client.handle('FirmwareStatusNotification', wrap(() => ({})));
+  }
+
+  /** Close every connection after its in-flight calls are answered, then the server. */
+  async close(): Promise<void> {
+    await Promise.all([...this.all].map((cl) => cl.close({ code: 1001, reason: 'server shutting down', awaitPending: true })));
+    await this.rpc.close({ code: 1001 });
+  }
+}

@@ -1,0 +1,194 @@
+// The one place the OCPP side of the back end meets the billing engine (backend/billing/).
+// Given what a charger reported during a session, build the PeriodInput, call
+// buildChargingPeriods and priceSession, and return what the store keeps. Pure and
+// synchronous: it runs while the StopTransaction unit of work is being assembled.
+import { Decimal } from 'decimal.js';
+import { buildChargingPeriods, type MeterReading, type StateChange } from './billing/periods.js';
+import { priceSession } from './billing/pricing.js';
+import type { CostBreakdown, Tariff } from './billing/ocpi.js';
+
+/** Connector statuses that switch the session between TIME (charging) and PARKING_TIME. */
+export function chargingStateOf(status: string): boolean | null {
+  switch (status) {
+    case 'Charging':
+    case 'SuspendedEVSE':
+      return true;
+    case 'SuspendedEV':
+    case 'Finishing':
+      return false;
+    default:
+      return null; // Available, Preparing, Reserved, Unavailable, Faulted: no change
+  }
+}
+
+export interface SessionFacts {
+  startedAt: string; // UTC ISO
+  stoppedAt: string; // UTC ISO
+  meterStartWh: number;
+  meterStopWh: number;
+  /** Energy.Active.Import.Register readings reported during the session (any order). */
+  readings: MeterReading[];
+  /** Connector status changes reported during the session (any order), already mapped. */
+  states: StateChange[];
+  timeZone: string;
+  tariff: Tariff | null;
+}
+
+export interface SessionBill {
+  energyWh: number;
+  chargingSeconds: number;
+  parkingSeconds: number;
+  flags: string[];
+  cost: CostBreakdown | null;
+  pricingError: string | null;
+}
+
+const ms = (iso: string): number => Date.parse(iso);
+
+export function billSession(f: SessionFacts): SessionBill {
+  const flags: string[] = [];
+  const startMs = ms(f.startedAt);
+  let stopAt = f.stoppedAt;
+  if (ms(stopAt) < startMs) {
+    flags.push('stop-before-start');
+    stopAt = f.startedAt;
+  }
+  const stopMs = ms(stopAt);
+
+  // Register readings inside [start, stop], in time order. A register that falls is a
+  // meter reset: the meter restarted at zero, so the new value is the energy since the
+  // reset (the same model as billing/periods.ts); what was charged between the last
+  // reading before the reset and the reset itself is unknown and not billed.
+  const inside = f.readings
+    .filter((r) => {
+      const t = ms(r.at);
+      return t >= startMs && t <= stopMs;
+    })
+    .sort((a, b) => ms(a.at) - ms(b.at));
+  const readings: MeterReading[] = [{ at: f.startedAt, registerWh: String(f.meterStartWh) }];
+  let last = new Decimal(f.meterStartWh);
+  let energy = new Decimal(0);
+  let resetSeen = false;
+  const advance = (v: Decimal): void => {
+    if (v.lt(last)) {
+      resetSeen = true;
+      energy = energy.plus(v.gt(0) ? v : 0);
+    } else energy = energy.plus(v.minus(last));
+    last = v;
+  };
+  for (const r of inside) {
+    if (ms(r.at) === stopMs) continue; // the stop register below stands for the stop instant
+    const v = new Decimal(r.registerWh);
+    const copy: MeterReading = { at: r.at, registerWh: v.toString() };
+    if (r.powerW !== undefined) copy.powerW = r.powerW;
+    if (r.currentA !== undefined) copy.currentA = r.currentA;
+    if (ms(r.at) === startMs) {
+      // A Transaction.Begin sample at the start instant: meterStart stays the start register.
+      readings[0] = { ...copy, registerWh: String(f.meterStartWh) };
+      continue;
+    }
+    advance(v);
+    readings.push(copy);
+  }
+  // The stop register: a lost one (<= 0) is replaced by the last reading, so no energy is
+  // invented after it; a lower one than the last reading is a reset (energy since reset).
+  let stopReg: Decimal;
+  if (f.meterStopWh <= 0) {
+    flags.push('missing-stop-reading');
+    stopReg = last;
+  } else {
+    stopReg = new Decimal(f.meterStopWh);
+    advance(stopReg);
+  }
+  if (resetSeen) flags.push('meter-reset');
+  readings.push({ at: stopAt, registerWh: stopReg.toString() });
+  const energyWh = Math.max(0, Math.round(energy.toNumber()));
+
+  // Charging / parking timeline: starts charging; a change applies from its instant.
+  const states: StateChange[] = [{ at: f.startedAt, charging: true }];
+  const changes = f.states
+    .filter((s) => {
+      const t = ms(s.at);
+      return t > startMs && t < stopMs;
+    })
+    .sort((a, b) => ms(a.at) - ms(b.at));
+  for (const s of changes) {
+    if (s.charging !== states[states.length - 1].charging) states.push({ at: s.at, charging: s.charging });
+  }
+  let chargingMs = 0;
+  let parkingMs = 0;
+  for (let i = 0; i < states.length; i++) {
+    const from = ms(states[i].at);
+    const to = i + 1 < states.length ? ms(states[i + 1].at) : stopMs;
+    if (states[i].charging) chargingMs += to - from;
+    else parkingMs += to - from;
+  }
+
+  const bill: SessionBill = {
+    energyWh,
+    chargingSeconds: Math.round(chargingMs / 1000),
+    parkingSeconds: Math.round(parkingMs / 1000),
+    flags,
+    cost: null,
+    pricingError: null,
+  };
+  if (!f.tariff) {
+    flags.push('no-tariff');
+    return bill;
+  }
+  try {
+    const periods = buildChargingPeriods({ startAt: f.startedAt, stopAt, readings, states });
+    bill.cost = priceSession(f.tariff, {
+      start_date_time: f.startedAt,
+      end_date_time: stopAt,
+      time_zone: f.timeZone,
+      charging_periods: periods,
+    });
+  } catch (err) {
+    flags.push('pricing-failed');
+    bill.pricingError = err instanceof Error ? err.message : String(err);
+  }
+  return bill;
+}
+
+export interface VatLine {
+  rate: string | null;
+  base: string;
+  amount: string;
+}
+
+/** VAT summary of an invoice: per VAT rate, the sum of line bases and of VAT (4 decimals, unrounded). */
+export function vatSummary(cost: CostBreakdown): VatLine[] {
+  const byRate = new Map<string, { base: Decimal; amount: Decimal; rate: string | null }>();
+  for (const l of cost.lines) {
+    const key = l.vat ?? 'none';
+    let e = byRate.get(key);
+    if (!e) {
+      e = { base: new Decimal(0), amount: new Decimal(0), rate: l.vat };
+      byRate.set(key, e);
+    }
+    e.base = e.base.plus(l.excl_vat);
+    e.amount = e.amount.plus(new Decimal(l.incl_vat).minus(l.excl_vat));
+  }
+  return [...byRate.values()].map((e) => ({ rate: e.rate, base: e.base.toFixed(4), amount: e.amount.toFixed(4) }));
+}
+
+export interface CostDimension {
+  quantity: string;
+  exclVat: string;
+  inclVat: string;
+}
+
+/** Per-dimension totals from the breakdown, so a reconciler can say which dimension differs. */
+export function costDimensions(cost: Omit<CostBreakdown, 'lines'>, flatCount: number): Record<'ENERGY' | 'TIME' | 'PARKING_TIME' | 'FLAT', CostDimension> {
+  return {
+    ENERGY: { quantity: cost.total_energy, exclVat: cost.total_energy_cost.excl_vat, inclVat: cost.total_energy_cost.incl_vat },
+    TIME: { quantity: cost.total_time, exclVat: cost.total_time_cost.excl_vat, inclVat: cost.total_time_cost.incl_vat },
+    PARKING_TIME: {
+      quantity: cost.total_parking_time,
+      exclVat: cost.total_parking_cost.excl_vat,
+      inclVat: cost.total_parking_cost.incl_vat,
+    },
+    FLAT: { quantity: String(flatCount), exclVat: cost.total_fixed_cost.excl_vat, inclVat: cost.total_fixed_cost.incl_vat },
+  };
+}

@@ -1,0 +1,138 @@
+// The back end's sqlite3 store: one write connection (group commit through WriteQueue,
+// prepared statements built once) and one read-only connection for the HTTP API and
+// look-ups of committed rows. WAL lets the reader see every committed batch while the
+// writer works.
+import { Db, type Stmt } from './db.js';
+import { migrate } from './migrations.js';
+import { WriteQueue, type Op, type WriteStats } from './write-queue.js';
+
+const WRITE_SQL = {
+  chargerBoot: `INSERT INTO chargers (id, vendor, model, serial_number, firmware_version, registered, last_boot_at, created_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
+    ON CONFLICT (id) DO UPDATE SET vendor = excluded.vendor, model = excluded.model,
+      serial_number = excluded.serial_number, firmware_version = excluded.firmware_version,
+      registered = 1, last_boot_at = excluded.last_boot_at`,
+  chargerEnsure: `INSERT INTO chargers (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING`,
+  chargerAdmin: `INSERT INTO chargers (id, connectors, time_zone, tariff_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (id) DO UPDATE SET connectors = excluded.connectors, time_zone = excluded.time_zone,
+      tariff_id = excluded.tariff_id`,
+  chargerHeartbeat: `UPDATE chargers SET last_heartbeat_at = ?2 WHERE id = ?1`,
+  status: `INSERT INTO status_history (charger_id, connector_id, status, error_code, info, vendor_id, vendor_error_code, at, at_from_message, received_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+  token: `INSERT INTO tokens (id_tag, status, expiry_date, parent_id_tag, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, expiry_date = excluded.expiry_date,
+      parent_id_tag = excluded.parent_id_tag, updated_at = excluded.updated_at`,
+  tariffInsert: `INSERT INTO tariffs (vid, id, valid_from, valid_to, json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
+  tariffSupersede: `UPDATE tariffs SET superseded = 1 WHERE id = ?1 AND vid < ?2
+    AND COALESCE(valid_from, '') = COALESCE(?3, '') AND COALESCE(valid_to, '') = COALESCE(?4, '')`,
+  setting: `INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  sessionStart: `INSERT INTO sessions (id, charger_id, connector_id, id_tag, state, started_at, meter_start, reservation_id,
+      tariff_vid, tariff_id, time_zone, received_at)
+    VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+  sessionStop: `UPDATE sessions SET state = 'completed', stopped_at = ?2, meter_stop = ?3, stop_reason = ?4, stop_id_tag = ?5,
+      stop_response = ?6, energy_wh = ?7, charging_seconds = ?8, parking_seconds = ?9, flags = ?10, pricing_error = ?11,
+      currency = ?12, total_excl_vat = ?13, total_incl_vat = ?14, cost_json = ?15, invoice_id = ?16, stop_received_at = ?17
+    WHERE id = ?1 AND state = 'active'`,
+  // One statement per message, however many sampled values: rows travel as a JSON array of
+  // [at, context, measurand, phase, unit, location, format, value, valueWh].
+  meterValues: `INSERT INTO meter_values (session_id, charger_id, connector_id, source, received_at,
+      at, context, measurand, phase, unit, location, format, value, value_wh)
+    SELECT ?1, ?2, ?3, ?4, ?5, j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, j.value->>5,
+      j.value->>6, j.value->>7, j.value->>8
+    FROM json_each(?6) AS j`,
+  costLines: `INSERT INTO cost_lines (session_id, idx, dimension, period_start, quantity, unit_price, vat, excl_vat, incl_vat, tariff_element)
+    SELECT ?1, j.key, j.value->>'dimension', j.value->>'period_start', j.value->>'quantity', j.value->>'unit_price',
+      j.value->>'vat', j.value->>'excl_vat', j.value->>'incl_vat', j.value->>'tariff_element'
+    FROM json_each(?2) AS j`,
+  // Gapless per year: the next number is taken inside the same transaction as the stop.
+  invoice: `INSERT INTO invoices (id, session_id, year, seq, number, issued_at, currency, total_excl_vat, total_incl_vat, vat_json)
+    SELECT ?1, ?1, ?2, n.seq, printf('%d-%06d', ?2, n.seq), ?3, ?4, ?5, ?6, ?7
+    FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM invoices WHERE year = ?2) AS n`,
+  unmatchedStop: `INSERT OR IGNORE INTO unmatched_stops (charger_id, transaction_id, id_tag, timestamp, meter_stop, reason, transaction_data, received_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+} as const;
+
+const READ_SQL = {
+  sessionById: `SELECT * FROM sessions WHERE id = ?1`,
+  sessionByKey: `SELECT * FROM sessions WHERE charger_id = ?1 AND connector_id = ?2 AND id_tag = ?3 AND started_at = ?4 AND meter_start = ?5`,
+  meterValuesOfSession: `SELECT at, measurand, phase, unit, context, location, format, value, value_wh FROM meter_values
+    WHERE session_id = ?1 ORDER BY at, id`,
+  costLinesOfSession: `SELECT * FROM cost_lines WHERE session_id = ?1 ORDER BY idx`,
+  invoiceById: `SELECT * FROM invoices WHERE id = ?1`,
+  statusHistory: `SELECT connector_id, status, error_code, at, received_at FROM status_history WHERE charger_id = ?1 ORDER BY id`,
+  statusHistoryConnector: `SELECT connector_id, status, error_code, at, received_at FROM status_history
+    WHERE charger_id = ?1 AND connector_id = ?2 ORDER BY id`,
+} as const;
+
+export type WriteName = keyof typeof WRITE_SQL;
+export type ReadName = keyof typeof READ_SQL;
+
+export interface StoreStats extends WriteStats {}
+
+export class Store {
+  private constructor(
+    readonly writer: Db,
+    readonly reader: Db,
+    readonly queue: WriteQueue,
+    private readonly w: Record<WriteName, Stmt>,
+    private readonly r: Record<ReadName, Stmt>,
+  ) {}
+
+  static async open(path: string, opts: { maxBatch?: number } = {}): Promise<Store> {
+    const writer = await Db.open(path);
+    writer.raw.configure('busyTimeout', 5000);
+    await writer.exec('PRAGMA journal_mode = WAL');
+    await writer.exec('PRAGMA synchronous = NORMAL');
+    await writer.exec('PRAGMA foreign_keys = OFF');
+    await writer.exec('PRAGMA temp_store = MEMORY');
+    await migrate(writer);
+    const reader = await Db.open(path, true);
+    reader.raw.configure('busyTimeout', 5000);
+    const w = {} as Record<WriteName, Stmt>;
+    for (const k of Object.keys(WRITE_SQL) as WriteName[]) w[k] = await writer.prepare(WRITE_SQL[k]);
+    const r = {} as Record<ReadName, Stmt>;
+    for (const k of Object.keys(READ_SQL) as ReadName[]) r[k] = await reader.prepare(READ_SQL[k]);
+    const queue = await WriteQueue.create(writer, opts.maxBatch ?? 500);
+    return new Store(writer, reader, queue, w, r);
+  }
+
+  /** One write of a unit of work. */
+  op(name: WriteName, params: unknown[]): Op {
+    return [this.w[name], params];
+  }
+
+  /** Submit a unit of work; resolves when committed. */
+  commit(...ops: Op[]): Promise<void> {
+    return this.queue.submit(ops);
+  }
+
+  read<T>(name: ReadName, params: unknown[]): Promise<T | undefined> {
+    return this.r[name].get<T>(params);
+  }
+
+  readAll<T>(name: ReadName, params: unknown[]): Promise<T[]> {
+    return this.r[name].all<T>(params);
+  }
+
+  /** Ad-hoc read (HTTP API filters, start-up hydration). */
+  query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.reader.all<T>(sql, params);
+  }
+
+  /** Reads on the writer connection, only between batches (used at start-up). */
+  queryWriter<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.writer.all<T>(sql, params);
+  }
+
+  stats(): StoreStats {
+    return { ...this.queue.stats, queued: this.queue.queued };
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    await this.reader.close();
+    // Fold the WAL back into the main file so the db file alone is complete.
+    await this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
+    await this.writer.close();
+  }
+}

@@ -1,0 +1,174 @@
+// Group commit. Handlers submit their writes as one unit of work (an ordered list of
+// prepared statements with parameters). A single flusher runs every pending unit inside
+// one BEGIN ... COMMIT and resolves the units only once COMMIT has returned, so a message
+// is durable (WAL, synchronous=NORMAL) before it is answered, and concurrent messages share
+// one transaction. A unit of more than one statement runs inside its own SAVEPOINT so a
+// failing unit is rolled back alone; a single statement is atomic by itself in SQLite.
+import type { Db, SqlParams, Stmt } from './db.js';
+
+export type Op = readonly [Stmt, SqlParams];
+
+interface Unit {
+  ops: readonly Op[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+  error: Error | null;
+}
+
+export interface WriteStats {
+  /** Units of work submitted. */
+  units: number;
+  /** Units that committed. */
+  committedUnits: number;
+  /** Units rolled back on their own (their SAVEPOINT), the rest of their batch committed. */
+  failedUnits: number;
+  /** Transactions committed. */
+  commits: number;
+  /** Transactions that failed to commit (all their units were rejected). */
+  failedCommits: number;
+  /** Largest batch so far. */
+  maxBatch: number;
+  /** Units waiting right now. */
+  queued: number;
+}
+
+export class WriteQueue {
+  private pending: Unit[] = [];
+  private running = false;
+  private scheduled = false;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+  readonly stats: WriteStats = {
+    units: 0,
+    committedUnits: 0,
+    failedUnits: 0,
+    commits: 0,
+    failedCommits: 0,
+    maxBatch: 0,
+    queued: 0,
+  };
+
+  private constructor(
+    private readonly db: Db,
+    private readonly maxBatch: number,
+    private readonly begin: Stmt,
+    private readonly commit: Stmt,
+    private readonly rollback: Stmt,
+    private readonly savepoint: Stmt,
+    private readonly release: Stmt,
+    private readonly rollbackTo: Stmt,
+  ) {}
+
+  static async create(db: Db, maxBatch = 500): Promise<WriteQueue> {
+    return new WriteQueue(
+      db,
+      maxBatch,
+      await db.prepare('BEGIN'),
+      await db.prepare('COMMIT'),
+      await db.prepare('ROLLBACK'),
+      await db.prepare('SAVEPOINT unit'),
+      await db.prepare('RELEASE unit'),
+      await db.prepare('ROLLBACK TO unit'),
+    );
+  }
+
+  /** Resolves once the unit is committed; rejects if the unit (or its batch's COMMIT) failed. */
+  submit(ops: readonly Op[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (ops.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ops, resolve, reject, error: null });
+      this.stats.units++;
+      if (!this.running && !this.scheduled) {
+        this.scheduled = true;
+        // Let the other messages already read from the sockets join this batch.
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.flushLoop();
+        });
+      }
+    });
+  }
+
+  /** Waits until nothing is queued or running. */
+  drain(): Promise<void> {
+    if (!this.running && !this.scheduled && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+  }
+
+  get queued(): number {
+    return this.pending.length;
+  }
+
+  private async flushLoop(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
+        this.pending = this.pending.length <= this.maxBatch ? [] : this.pending.slice(this.maxBatch);
+        if (batch.length > this.stats.maxBatch) this.stats.maxBatch = batch.length;
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.running = false;
+      if (!this.scheduled && this.pending.length === 0) {
+        const waiters = this.idleWaiters.splice(0);
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private async runBatch(batch: Unit[]): Promise<void> {
+    try {
+      await this.begin.run([]);
+    } catch (err) {
+      this.stats.failedCommits++;
+      for (const u of batch) u.reject(err as Error);
+      return;
+    }
+    try {
+      for (const unit of batch) {
+        if (unit.ops.length === 1) {
+          const [st, params] = unit.ops[0];
+          try {
+            await st.run(params);
+          } catch (err) {
+            unit.error = err as Error;
+          }
+          continue;
+        }
+        await this.savepoint.run([]);
+        try {
+          for (const [st, params] of unit.ops) await st.run(params);
+          await this.release.run([]);
+        } catch (err) {
+          unit.error = err as Error;
+          await this.rollbackTo.run([]);
+          await this.release.run([]);
+        }
+      }
+      await this.commit.run([]);
+    } catch (err) {
+      this.stats.failedCommits++;
+      await this.rollback.run([]).catch(() => undefined);
+      for (const u of batch) u.reject(err as Error);
+      return;
+    }
+    this.stats.commits++;
+    for (const u of batch) {
+      if (u.error) {
+        this.stats.failedUnits++;
+        u.reject(u.error);
+      } else {
+        this.stats.committedUnits++;
+        u.resolve();
+      }
+    }
+  }
+}

@@ -1,0 +1,161 @@
+// Store: WAL + migrations, group commit, unit isolation, durability across close/reopen.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RPCClient } from 'ocpp-rpc';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend } from '../backend/server.js';
+import { Db } from '../backend/store/db.js';
+import { MIGRATIONS } from '../backend/store/migrations.js';
+import { Store } from '../backend/store/store.js';
+import { WriteQueue } from '../backend/store/write-queue.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cb-backend-store-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function client(port: number, id: string): RPCClient {
+  return new RPCClient({
+    endpoint: `ws://127.0.0.1:${port}/ocpp`,
+    identity: id,
+    protocols: ['ocpp1.6'],
+    strictMode: true,
+    reconnect: false,
+  } as ConstructorParameters<typeof RPCClient>[0]);
+}
+
+describe('store', () => {
+  it('opens in WAL mode with the schema at the latest version, and reopening migrates nothing', async () => {
+    const path = join(dir, 'schema.db');
+    const s = await Store.open(path);
+    const [jm] = await s.queryWriter<{ journal_mode: string }>('PRAGMA journal_mode');
+    const [uv] = await s.queryWriter<{ user_version: number }>('PRAGMA user_version');
+    expect(jm.journal_mode).toBe('wal');
+    expect(uv.user_version).toBe(MIGRATIONS.length);
+    await s.close();
+    const again = await Store.open(path);
+    const [uv2] = await again.queryWriter<{ user_version: number }>('PRAGMA user_version');
+    expect(uv2.user_version).toBe(MIGRATIONS.length);
+    await again.close();
+  });
+
+  it('a failing unit is rolled back alone; the rest of its batch commits', async () => {
+    const db = await Db.open(join(dir, 'queue.db'));
+    await db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const ins = await db.prepare('INSERT INTO t (k, v) VALUES (?1, ?2)');
+    const q = await WriteQueue.create(db, 500);
+    const results = await Promise.allSettled([
+      q.submit([[ins, [1, 'a']]]),
+      // two statements, the second violates NOT NULL: the first must be undone too
+      q.submit([
+        [ins, [2, 'b']],
+        [ins, [3, null]],
+      ]),
+      q.submit([[ins, [1, 'duplicate']]]), // primary key clash, single statement
+      q.submit([
+        [ins, [4, 'd']],
+        [ins, [5, 'e']],
+      ]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    const rows = await db.all<{ k: number; v: string }>('SELECT k, v FROM t ORDER BY k');
+    expect(rows).toEqual([
+      { k: 1, v: 'a' },
+      { k: 4, v: 'd' },
+      { k: 5, v: 'e' },
+    ]);
+    expect(q.stats.commits).toBe(1);
+    expect(q.stats.failedUnits).toBe(2);
+    await q.close();
+    await db.close();
+  });
+
+  it('group commit: 200 concurrent StartTransactions share far fewer commits than units', async () => {
+    const b = await startBackend({ port: 0, dbPath: join(dir, 'group.db'), unknownTagPolicy: 'accept', log: () => undefined });
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const c = client(b.port, `CB-GC-${i}`);
+        await c.connect();
+        return c;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 50)); // let the connection-time registrations commit
+    const before = b.stats();
+    const calls: Promise<unknown>[] = [];
+    for (let n = 0; n < 200; n++) {
+      const c = clients[n % 20];
+      calls.push(
+        c.call(
+          'StartTransaction',
+          { connectorId: 1 + Math.floor(n / 20), idTag: `T${n}`, meterStart: n, timestamp: '2026-03-02T08:00:00Z' },
+          { callTimeoutMs: 20000 },
+        ),
+      );
+    }
+    const answers = (await Promise.all(calls)) as Array<{ transactionId: number }>;
+    const after = b.stats();
+    const ids = new Set(answers.map((a) => a.transactionId));
+    expect(ids.size).toBe(200);
+    const units = after.committedUnits - before.committedUnits;
+    const commits = after.commits - before.commits;
+    expect(units).toBe(200);
+    expect(commits).toBeLessThan(units / 4);
+    expect(after.maxBatch).toBeGreaterThan(1);
+    const res = await fetch(`http://127.0.0.1:${b.port}/api/stats`);
+    expect(((await res.json()) as any).store.commits).toBe(after.commits);
+    await Promise.all(clients.map((c) => c.close({ force: true })));
+    await b.close();
+  });
+
+  it('durability: after close() and reopen of the same file the sessions, stops and tokens are there', async () => {
+    const path = join(dir, 'durable.db');
+    const b1 = await startBackend({ port: 0, dbPath: path, log: () => undefined });
+    const base1 = `http://127.0.0.1:${b1.port}/api`;
+    await fetch(`${base1}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ idTag: 'DUR-1' }) });
+    const c = client(b1.port, 'CB-DUR');
+    await c.connect();
+    const s1 = (await c.call('StartTransaction', { connectorId: 1, idTag: 'DUR-1', meterStart: 10, timestamp: '2026-03-02T08:00:00Z' })) as any;
+    const s2 = (await c.call('StartTransaction', { connectorId: 2, idTag: 'DUR-1', meterStart: 20, timestamp: '2026-03-02T08:05:00Z' })) as any;
+    await c.call('MeterValues', {
+      connectorId: 2,
+      transactionId: s2.transactionId,
+      meterValue: [{ timestamp: '2026-03-02T08:30:00Z', sampledValue: [{ value: '1.02', unit: 'kWh' }] }],
+    });
+    await c.call('StopTransaction', { transactionId: s1.transactionId, meterStop: 1010, timestamp: '2026-03-02T09:00:00Z' });
+    await c.close({ force: true });
+    await b1.close();
+
+    const b2 = await startBackend({ port: 0, dbPath: path, log: () => undefined });
+    const base2 = `http://127.0.0.1:${b2.port}/api`;
+    const sessions = (await (await fetch(`${base2}/sessions`)).json()) as any;
+    expect(sessions.total).toBe(2);
+    expect(sessions.items.map((x: any) => [x.id, x.state, x.energyWh])).toEqual([
+      [s1.transactionId, 'completed', 1000],
+      [s2.transactionId, 'active', null],
+    ]);
+    const tokens = (await (await fetch(`${base2}/tokens`)).json()) as any;
+    expect(tokens.items.map((t: any) => t.idTag)).toContain('DUR-1');
+
+    // The open session survives the restart: its retried start answers the same id, its
+    // stop (with the reading from before the restart) closes it, a new start gets a new id.
+    const c2 = client(b2.port, 'CB-DUR');
+    await c2.connect();
+    const retry = (await c2.call('StartTransaction', { connectorId: 2, idTag: 'DUR-1', meterStart: 20, timestamp: '2026-03-02T08:05:00Z' })) as any;
+    expect(retry.transactionId).toBe(s2.transactionId);
+    const retryDone = (await c2.call('StartTransaction', { connectorId: 1, idTag: 'DUR-1', meterStart: 10, timestamp: '2026-03-02T08:00:00Z' })) as any;
+    expect(retryDone.transactionId).toBe(s1.transactionId);
+    // meterStop lost (0): the last trustworthy reading (1020 Wh, from before the restart) counts
+    await c2.call('StopTransaction', { transactionId: s2.transactionId, meterStop: 0, timestamp: '2026-03-02T09:00:00Z' });
+    const s3 = (await c2.call('StartTransaction', { connectorId: 1, idTag: 'DUR-1', meterStart: 0, timestamp: '2026-03-02T10:00:00Z' })) as any;
+    expect(s3.transactionId).toBeGreaterThan(s2.transactionId);
+    const one = (await (await fetch(`${base2}/sessions/${s2.transactionId}`)).json()) as any;
+    expect(one).toMatchObject({ state: 'completed', energyWh: 1000 });
+    expect(one.flags).toContain('missing-stop-reading');
+    await c2.close({ force: true });
+    await b2.close();
+  });
+});
