@@ -94,6 +94,13 @@ describe('reference vectors (ocpi-tariffs.md, worked vectors)', () => {
     expect(alone.dimensions.TIME.exclVat).toBe('7.5000');
   });
 
+  it('TIME followed by free parking: TIME is still rounded (the rule needs billed parking)', () => {
+    const t = tariff([only(c('TIME', '3.00', { vat: '10', step_size: 60 }))]);
+    const bill = priceTruth(t, truth('2025-06-03T10:00:00Z', [{ s: 149 * 60 + 30, wh: 30_000 }, { s: 42 * 60, state: 'parking' }]), BERLIN);
+    expect(bill.dimensions.TIME.exclVat).toBe('7.5000');
+    expect(bill.dimensions.PARKING_TIME.exclVat).toBe('0.0000');
+  });
+
   it('FLAT + ENERGY step 100 Wh: 20.45 kWh billed 20.5 kWh -> 5.63 / 6.24', () => {
     const t = tariff([only(flat50, c('ENERGY', '0.25', { vat: '10', step_size: 100 }))]);
     const bill = priceTruth(t, truth('2025-06-03T10:00:00Z', [{ s: HOUR, wh: 20_450 }]), BERLIN);

@@ -37,58 +37,90 @@ export function isoInstant(ms: number): string {
   return text.endsWith('.000Z') ? `${text.slice(0, -5)}Z` : text;
 }
 
-// Real zones never change offset twice within 6 hours, so sampling at this pace finds every change.
-const OFFSET_SCAN_STEP_MS = 6 * 3_600_000;
-const MARGIN_MS = 2 * 86_400_000;
+// Real zones never change offset twice within 12 hours, so sampling at this pace finds every change.
+const OFFSET_SCAN_STEP_MS = 12 * 3_600_000;
+const DAY_MS = 86_400_000;
 
 function zoneOffsetAt(ms: number, zone: string): number {
   return DateTime.fromMillis(ms, { zone }).offset;
 }
 
+interface OffsetChange {
+  at: number; // first millisecond of the new offset
+  offset: number; // minutes east of UTC from `at` on
+}
+
 /**
- * One zone around one session. Asking the IANA zone for its offset goes through Intl and is slow,
- * so the offsets are looked up once (every change located to the millisecond by bisection) and
- * each later question is answered by Luxon in the fixed offset in force at that instant.
+ * The offset changes of one zone in one UTC year, located to the millisecond by bisection. Asking
+ * an IANA zone for its offset goes through Intl and is slow, so each zone-year is asked once per
+ * process; the cache holds a handful of entries per zone.
+ */
+const changesByZoneYear = new Map<string, { initialOffset: number; changes: OffsetChange[] }>();
+
+function offsetChangesInYear(zone: string, year: number): { initialOffset: number; changes: OffsetChange[] } {
+  const key = `${zone}|${year}`;
+  const cached = changesByZoneYear.get(key);
+  if (cached) return cached;
+  const yearStart = Date.UTC(year, 0, 1);
+  const yearEnd = Date.UTC(year + 1, 0, 1);
+  const initialOffset = zoneOffsetAt(yearStart, zone);
+  const changes: OffsetChange[] = [];
+  let previous = yearStart;
+  let previousOffset = initialOffset;
+  while (previous < yearEnd) {
+    const next = Math.min(previous + OFFSET_SCAN_STEP_MS, yearEnd);
+    const nextOffset = zoneOffsetAt(next, zone);
+    if (nextOffset !== previousOffset) {
+      let low = previous; // still the old offset
+      let high = next; // already the new offset
+      while (high - low > 1) {
+        const middle = Math.floor((low + high) / 2);
+        if (zoneOffsetAt(middle, zone) === previousOffset) low = middle;
+        else high = middle;
+      }
+      changes.push({ at: high, offset: nextOffset });
+    }
+    previous = next;
+    previousOffset = nextOffset;
+  }
+  const result = { initialOffset, changes };
+  changesByZoneYear.set(key, result);
+  return result;
+}
+
+/**
+ * One zone around one stretch of time (a session plus a day either side). Local wall-clock
+ * questions are answered by Luxon in the fixed offset in force at the instant, which comes from
+ * the zone's own (cached) offset changes: never from arithmetic of our own.
  */
 export class ZoneClock {
-  /** Instants at which the offset changes, ascending; offsets[i] applies before changes[i]. */
-  private readonly changes: number[] = [];
-  private readonly offsets: number[];
+  private readonly fromMs: number;
+  private readonly toMs: number;
+  private readonly initialOffset: number;
+  private readonly changes: OffsetChange[] = [];
 
   constructor(
     readonly zone: string,
-    private readonly fromMs: number,
-    private readonly toMs: number,
+    fromMs: number,
+    toMs: number,
   ) {
-    let previous = fromMs - MARGIN_MS;
-    let previousOffset = zoneOffsetAt(previous, zone);
-    this.offsets = [previousOffset];
-    const last = toMs + MARGIN_MS;
-    while (previous < last) {
-      const next = Math.min(previous + OFFSET_SCAN_STEP_MS, last);
-      const nextOffset = zoneOffsetAt(next, zone);
-      if (nextOffset !== previousOffset) {
-        let low = previous; // still the old offset
-        let high = next; // already the new offset
-        while (high - low > 1) {
-          const middle = Math.floor((low + high) / 2);
-          if (zoneOffsetAt(middle, zone) === previousOffset) low = middle;
-          else high = middle;
-        }
-        this.changes.push(high);
-        this.offsets.push(nextOffset);
-      }
-      previous = next;
-      previousOffset = nextOffset;
-    }
+    this.fromMs = fromMs - DAY_MS;
+    this.toMs = toMs + DAY_MS;
+    const firstYear = new Date(this.fromMs).getUTCFullYear();
+    const lastYear = new Date(this.toMs).getUTCFullYear();
+    this.initialOffset = offsetChangesInYear(zone, firstYear).initialOffset;
+    for (let year = firstYear; year <= lastYear; year++) this.changes.push(...offsetChangesInYear(zone, year).changes);
   }
 
   /** UTC offset in minutes at an instant. */
   offsetAt(ms: number): number {
-    if (ms < this.fromMs - MARGIN_MS || ms > this.toMs + MARGIN_MS) return zoneOffsetAt(ms, this.zone);
-    let index = 0;
-    while (index < this.changes.length && this.changes[index] <= ms) index++;
-    return this.offsets[index];
+    if (ms < this.fromMs || ms > this.toMs) return zoneOffsetAt(ms, this.zone);
+    let offset = this.initialOffset;
+    for (const change of this.changes) {
+      if (change.at > ms) break;
+      offset = change.offset;
+    }
+    return offset;
   }
 
   private local(ms: number): DateTime {
@@ -112,8 +144,8 @@ export class ZoneClock {
    * interval is tried and only the instants where that offset is really in force are kept.
    */
   wallClockBoundaries(fromMs: number, toMs: number, wallMinutes: number[]): number[] {
-    const found = new Set<number>(this.changes.filter((ms) => ms > fromMs && ms < toMs));
-    const offsets = new Set(this.offsets);
+    const found = new Set<number>(this.changes.map((change) => change.at).filter((ms) => ms > fromMs && ms < toMs));
+    const offsets = new Set([this.offsetAt(this.fromMs), ...this.changes.filter((c) => c.at > this.fromMs && c.at < this.toMs).map((c) => c.offset)]);
     const lastDay = this.local(toMs).startOf('day').plus({ days: 1 }).toMillis();
     for (let day = this.local(fromMs).startOf('day').minus({ days: 1 }); day.toMillis() <= lastDay; day = day.plus({ days: 1 })) {
       for (const minutes of wallMinutes) {

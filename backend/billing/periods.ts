@@ -130,11 +130,24 @@ export function buildChargingPeriodsWithReport(input: PeriodInput): ChargingPeri
   const spans = stateSpans(input.states, startMs, stopMs);
   const { energyWh, resets } = cumulativeEnergy(readings);
 
+  /** Index of the last reading at or before `ms` (-1 if none): readings are sorted. */
+  const lastReadingAtOrBefore = (ms: number): number => {
+    let low = -1;
+    let high = readings.length - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (readings[middle].ms <= ms) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  };
+
   const energyAt = (ms: number): Dec => {
-    if (readings.length === 0 || ms <= readings[0].ms) return new Dec(0);
-    const after = readings.findIndex((r) => r.ms >= ms);
-    if (after === -1) return energyWh[energyWh.length - 1];
-    const from = readings[after - 1];
+    const before = lastReadingAtOrBefore(ms);
+    if (before === -1) return new Dec(0);
+    if (readings[before].ms === ms || before === readings.length - 1) return energyWh[before];
+    const after = before + 1;
+    const from = readings[before];
     const to = readings[after];
     const delta = energyWh[after].minus(energyWh[after - 1]);
     const chargingTotal = chargingMsBetween(spans, from.ms, to.ms);
@@ -158,9 +171,8 @@ export function buildChargingPeriodsWithReport(input: PeriodInput): ChargingPeri
     if (changed && reading.ms > startMs && reading.ms < stopMs) cuts.add(reading.ms);
   }
   const levelFrom = (ms: number) => {
-    let level: { powerW?: Dec; currentA?: Dec } = {};
-    for (const reading of readings) if (reading.ms <= ms) level = levelAt.get(reading.ms) ?? level;
-    return level;
+    const before = lastReadingAtOrBefore(ms);
+    return before === -1 ? {} : levelAt.get(readings[before].ms) ?? {};
   };
 
   const boundaries = [startMs, ...[...cuts].sort((a, b) => a - b), stopMs];

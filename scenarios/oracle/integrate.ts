@@ -145,6 +145,7 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
     const moment: Moment = { view: viewInterval(elements, span, priorWh), dayOk, secondOfDay: 0, sinceStart: 0, k: 0, pieceStart: null };
     energySeconds.fill(0);
     timeSeconds.fill(0);
+    let billedTime = false;
 
     for (let t = span.fromEpoch; t < span.toEpoch; t++) {
       while (stretch === undefined || t >= stretch.toEpoch) {
@@ -161,7 +162,7 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
           if (e >= 0) { energySeconds[e]++; last.ENERGY = e; }
         }
         const e = firstHolding(timeList, moment);
-        if (e >= 0) { timeSeconds[e]++; last[timeDimension] = e; }
+        if (e >= 0) { timeSeconds[e]++; last[timeDimension] = e; billedTime = true; }
         continue;
       }
       // A kWh threshold is crossed inside this second: price each piece on its own.
@@ -174,7 +175,7 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
           if (e >= 0) { energy.addExact(e, length.mul(Rational.of(span.energyWh, seconds))); last.ENERGY = e; }
         }
         const e = firstHolding(timeList, moment);
-        if (e >= 0) { time[timeDimension].addExact(e, length); last[timeDimension] = e; }
+        if (e >= 0) { time[timeDimension].addExact(e, length); last[timeDimension] = e; billedTime = true; }
       }
       moment.pieceStart = null;
     }
@@ -185,10 +186,14 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
       if (timeSeconds[i] > 0) time[timeDimension].add(i, timeSeconds[i], 1);
     }
     priorWh += span.energyWh;
-    if (span.charging) chargingSeconds += seconds;
-    else {
+    // The TIME-then-parking step rule applies only when the session ends in *billed* parking
+    // after charging; free parking leaves TIME rounded as usual (as the OCPI free-parking example).
+    if (span.charging) {
+      chargingSeconds += seconds;
+      parkingAfterCharging = false;
+    } else {
       parkingSeconds += seconds;
-      if (chargingSeconds > 0) parkingAfterCharging = true;
+      if (chargingSeconds > 0 && billedTime) parkingAfterCharging = true;
     }
   }
   return {
