@@ -51,6 +51,10 @@ export interface FleetConfig {
   workers?: number;
   /** Spread client sockets over 127.0.0.x source addresses when the target is on loopback. */
   spreadLoopbackSources?: boolean;
+  /** Wall ms between starting the fleet and sim time starting, so chargers can connect and boot first (added by sim; default 1000 + 1 ms per charger, at most 10 s). */
+  startLeadMs?: number;
+  /** Mask client frames with an all-zero key, which spares a copy and XOR per frame (added by sim; default true; false = random masks). */
+  zeroMaskFrames?: boolean;
 }
 
 export type ChargeState = 'charging' | 'parking';
@@ -88,6 +92,8 @@ export interface TruthSession {
   /** Consecutive stretches covering [startAt, stopAt). */
   timeline: TruthInterval[];
   stopReason: 'Local' | 'EVDisconnected' | 'Remote' | 'Other';
+  /** The reason exactly as sent in StopTransaction (e.g. 'SoftReset', 'DeAuthorized'; added by sim). */
+  wireStopReason?: string;
   /** Faults injected into this session's messages; empty for a clean session. */
   faults: string[];
 }
@@ -103,6 +109,10 @@ export interface FleetCounters {
   dropped: number; // work that could not start on time
   reconnects: number;
   transactions: number; // StartTransaction accepted
+  /** CALLRESULT or CALLERROR received for one of our CALLs in time (added by sim). */
+  answered?: number;
+  /** CALLs received from the CSMS (added by sim). */
+  incomingCalls?: number;
 }
 
 export interface FleetProgress {

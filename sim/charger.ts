@@ -1,0 +1,742 @@
+// One simulated charge point: connectors, EVs, drivers, the OCPP conversation, ground truth.
+// Everything that happens is planned on whole simulated seconds; every timestamp sent is the
+// planned instant, so truth (and bills) do not depend on network latency.
+
+import { ChargerConfiguration } from './charger-config.js';
+import type { DeadlineSweeper } from './deadline-sweeper.js';
+import type { ConnectorStatus, CsmsCommand, Dialect, Measurand, SampleContext, WireStopReason, CommandReply } from './dialect.js';
+import { SessionMeter, whOf, type EvSpec } from './ev-physics.js';
+import { OcppCallError } from './ocpp-errors.js';
+import type { JsonObject } from './ocpp-framing.js';
+import { OcppConnection, type CallFailure, type ConnectionHandler, type OutgoingCall } from './ocpp-connection.js';
+import type { SchemaValidator } from './ocpp-schemas.js';
+import { Rng } from './prng.js';
+import type { ScheduledEvent, ScheduledTarget, Scheduler } from './scheduler.js';
+import { SimClock } from './sim-clock.js';
+import type { ChargerSpec, FleetConfig, TruthSession } from './types.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+export interface ChargerContext {
+  config: FleetConfig;
+  scheduler: Scheduler;
+  clock: SimClock;
+  metrics: WorkerMetrics;
+  sweeper: DeadlineSweeper;
+  validator: SchemaValidator;
+  dialect: Dialect;
+  /** Drivers arrive strictly before this sim second; open sessions stop at it. */
+  simEndSec: number;
+  onTruth: (t: TruthSession) => void;
+  localAddress?: string;
+  /** Default heartbeat interval until the CSMS gives one (sim seconds). */
+  defaultHeartbeatSec?: number;
+}
+
+type VisitPhase = 'authorizing' | 'starting' | 'charging' | 'stopped' | 'idle';
+
+/** An EV plugged into a connector, from plug-in to unplug; at most one transaction. */
+export interface Visit {
+  connector: Connector;
+  plugInSec: number;
+  departSec: number;
+  /** Planned instant of the pending Authorize/StartTransaction. */
+  planSec: number;
+  idTag: string;
+  ev: EvSpec;
+  phase: VisitPhase;
+  departPending: boolean;
+  meter: SessionMeter | null;
+  transactionId: number | null;
+  startSec: number;
+  stopSec: number;
+  wireStopReason: WireStopReason | null;
+  lastSampleSec: number;
+  boundaryEvent: ScheduledEvent | null;
+}
+
+export interface Connector {
+  id: number;
+  status: ConnectorStatus;
+  /** Driver and EV draws for this connector (its own stream). */
+  rng: Rng;
+  /** Lifetime energy register, joules. */
+  registerJ: number;
+  visit: Visit | null;
+}
+
+const K_ARRIVAL = 1;
+const K_DEPARTURE = 2;
+const K_BOUNDARY = 3;
+const K_HEARTBEAT = 4;
+const K_BOOT_RETRY = 5;
+const K_COMMAND = 6;
+
+// Same-instant order: meter boundaries, then departures, then commands, then arrivals.
+const P_BOUNDARY = 0;
+const P_DEPARTURE = 1;
+const P_COMMAND = 2;
+const P_ARRIVAL = 3;
+const P_HOUSEKEEPING = 4;
+
+const FALLBACK_TOKEN = 'SIMTOKEN';
+const BOOT_RETRY_MIN_SEC = 10;
+
+function truthReason(r: WireStopReason): TruthSession['stopReason'] {
+  return r === 'Local' || r === 'Remote' || r === 'EVDisconnected' ? r : 'Other';
+}
+
+export class Charger implements ScheduledTarget, ConnectionHandler {
+  readonly id: string;
+  readonly connection: OcppConnection;
+  readonly connectors: Connector[];
+  readonly configuration: ChargerConfiguration;
+  booted = false;
+  private heartbeatEvent: ScheduledEvent | null = null;
+  private rebootPending = false;
+  private stopped = false;
+  /** Ended early (abort): planned arrivals, heartbeats and commands no longer run. */
+  private ended = false;
+
+  constructor(
+    readonly spec: ChargerSpec,
+    private readonly ctx: ChargerContext,
+  ) {
+    this.id = spec.id;
+    const seed = ctx.config.seed;
+    const meterInterval = Math.max(1, Math.floor(ctx.config.meterValueSampleIntervalSec));
+    this.configuration = new ChargerConfiguration({
+      heartbeatIntervalSec: ctx.defaultHeartbeatSec ?? 300,
+      meterValueSampleIntervalSec: meterInterval,
+      connectors: spec.connectors,
+    });
+    this.connectors = [];
+    for (let i = 1; i <= spec.connectors; i++) {
+      const reg = Rng.derive(seed, spec.id, 'register', i);
+      this.connectors.push({
+        id: i,
+        status: 'Available',
+        rng: Rng.derive(seed, spec.id, 'connector', i),
+        registerJ: reg.int(0, 9_999_999) * 3600 + reg.int(0, 3599),
+        visit: null,
+      });
+    }
+    const base = ctx.config.targetUrl.replace(/\/+$/, '');
+    this.connection = new OcppConnection(
+      {
+        url: `${base}/${encodeURIComponent(spec.id)}`,
+        subprotocol: ctx.dialect.subprotocol,
+        validator: ctx.validator,
+        callTimeoutMs: ctx.config.callTimeoutMs,
+        localAddress: ctx.localAddress,
+        scheduler: ctx.scheduler,
+        clock: ctx.clock,
+        metrics: ctx.metrics,
+        sweeper: ctx.sweeper,
+        rng: Rng.derive(seed, spec.id, 'net'),
+        zeroMask: ctx.config.zeroMaskFrames !== false,
+      },
+      this,
+    );
+  }
+
+  /** Plans the first arrivals and connects. */
+  start(): void {
+    const rate = this.ctx.config.drivers.arrivalsPerConnectorPerHour;
+    if (rate > 0) {
+      const t0 = this.ctx.clock.startSimMs / 1000;
+      for (const c of this.connectors) this.planArrival(c, t0);
+    }
+    this.connection.connect();
+  }
+
+  /** Nothing in flight or queued, and no visit waiting for an answer. */
+  get settled(): boolean {
+    if (!this.connection.isIdle) return false;
+    for (const c of this.connectors) {
+      const v = c.visit;
+      if (v && (v.phase === 'authorizing' || v.phase === 'starting' || v.phase === 'charging')) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Ends the run early at `sec` (abort): no more arrivals or heartbeats; drivers stop their
+   * sessions and unplug at that instant, so truth stays complete and consistent.
+   */
+  endNow(sec: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.ctx.scheduler.cancel(this.heartbeatEvent);
+    this.heartbeatEvent = null;
+    for (const c of this.connectors) {
+      const v = c.visit;
+      if (!v) continue;
+      const at = Math.max(sec, v.plugInSec);
+      if (at >= v.departSec) continue; // its departure is already due
+      v.departSec = at;
+      this.onDeparture(v);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ctx.scheduler.cancel(this.heartbeatEvent);
+    this.connection.stop();
+  }
+
+  /** Sends a DataTransfer (vendor extension) now. */
+  dataTransfer(vendorId: string, messageId: string | null, data: string | null): void {
+    const m = this.ctx.dialect.dataTransfer(vendorId, messageId, data);
+    const sec = this.nowSec();
+    this.connection.call(m.action, m.payload, this.wallOf(sec));
+  }
+
+  // ---- scheduling ---------------------------------------------------------------------
+
+  private at(sec: number, kind: number, data: unknown, priority: number): ScheduledEvent {
+    const simMs = sec * 1000;
+    return this.ctx.scheduler.schedule(this.ctx.clock.wallAt(simMs), simMs, this, kind, data, priority);
+  }
+
+  private wallOf(sec: number): number {
+    return this.ctx.clock.wallAt(sec * 1000);
+  }
+
+  private nowSec(): number {
+    return Math.ceil(this.ctx.clock.nowSim() / 1000);
+  }
+
+  onScheduled(kind: number, data: unknown, simMs: number): void {
+    if (this.stopped) return;
+    const sec = Math.round(simMs / 1000);
+    if (this.ended && kind !== K_BOUNDARY && kind !== K_DEPARTURE && kind !== K_BOOT_RETRY) return;
+    switch (kind) {
+      case K_ARRIVAL:
+        this.onArrival(data as Connector, sec);
+        break;
+      case K_DEPARTURE:
+        this.onDeparture(data as Visit);
+        break;
+      case K_BOUNDARY:
+        this.onBoundary(data as Visit, sec);
+        break;
+      case K_HEARTBEAT:
+        this.onHeartbeat(sec);
+        break;
+      case K_BOOT_RETRY:
+        if (!this.booted && this.connection.state === 'open') this.sendBoot(true);
+        break;
+      case K_COMMAND:
+        this.runCommand(data as CsmsCommand, sec);
+        break;
+    }
+  }
+
+  // ---- drivers ------------------------------------------------------------------------
+
+  private planArrival(c: Connector, afterSec: number): void {
+    const rate = this.ctx.config.drivers.arrivalsPerConnectorPerHour;
+    const gap = c.rng.exponential(3600 / rate);
+    const next = Math.max(Math.ceil(afterSec + gap), Math.floor(afterSec) + 1);
+    if (next < this.ctx.simEndSec) this.at(next, K_ARRIVAL, c, P_ARRIVAL);
+  }
+
+  private onArrival(c: Connector, sec: number): void {
+    this.planArrival(c, sec);
+    if (c.visit) {
+      this.ctx.metrics.counters.dropped++;
+      return;
+    }
+    const tokens = this.ctx.config.tokens;
+    const idTag = tokens.length > 0 ? c.rng.pick(tokens) : FALLBACK_TOKEN;
+    this.plugIn(c, sec, idTag, false);
+  }
+
+  private plugIn(c: Connector, sec: number, idTag: string, remote: boolean): Visit {
+    const cfg = this.ctx.config;
+    const r = c.rng;
+    const [dMin, dMax] = cfg.drivers.dwellMinutes;
+    const dwellSec = Math.max(1, Math.round(r.uniform(Math.min(dMin, dMax), Math.max(dMin, dMax)) * 60));
+    const ev: EvSpec = {
+      capacityWh: r.int(cfg.ev.capacityWh[0], cfg.ev.capacityWh[1]),
+      initialSocPct: r.int(cfg.ev.initialSocPct[0], cfg.ev.initialSocPct[1]),
+      targetSocPct: r.int(cfg.ev.targetSocPct[0], cfg.ev.targetSocPct[1]),
+      maxPowerW: r.int(cfg.ev.maxPowerW[0], cfg.ev.maxPowerW[1]),
+    };
+    const visit: Visit = {
+      connector: c,
+      plugInSec: sec,
+      departSec: Math.max(sec, Math.min(sec + dwellSec, this.ctx.simEndSec)),
+      planSec: sec,
+      idTag,
+      ev,
+      phase: 'authorizing',
+      departPending: false,
+      meter: null,
+      transactionId: null,
+      startSec: sec,
+      stopSec: sec,
+      wireStopReason: null,
+      lastSampleSec: -1,
+      boundaryEvent: null,
+    };
+    c.visit = visit;
+    this.setStatus(c, 'Preparing', sec);
+    this.at(visit.departSec, K_DEPARTURE, visit, P_DEPARTURE);
+    if (remote && !this.configuration.bool('AuthorizeRemoteTxRequests')) this.sendStart(visit);
+    else this.sendAuthorize(visit);
+    return visit;
+  }
+
+  private sendAuthorize(v: Visit): void {
+    v.phase = 'authorizing';
+    const m = this.ctx.dialect.authorize(v.idTag);
+    this.connection.call(m.action, m.payload, this.wallOf(v.planSec), v);
+  }
+
+  private sendStart(v: Visit): void {
+    v.phase = 'starting';
+    v.startSec = v.planSec;
+    const m = this.ctx.dialect.startTransaction(v.connector.id, v.idTag, whOf(v.connector.registerJ), SimClock.iso(v.startSec * 1000));
+    this.connection.call(m.action, m.payload, this.wallOf(v.startSec), v, true);
+  }
+
+  private onAuthorized(v: Visit, accepted: boolean): void {
+    if (v.phase !== 'authorizing' || v.connector.visit !== v) return;
+    if (accepted) {
+      this.sendStart(v);
+      return;
+    }
+    v.phase = 'idle';
+    if (v.departPending) this.unplug(v);
+  }
+
+  private onStarted(v: Visit, accepted: boolean, transactionId: number | null, confirmed: boolean): void {
+    if (v.phase !== 'starting' || v.connector.visit !== v) return;
+    v.transactionId = transactionId;
+    if (!confirmed || (accepted && transactionId !== null)) {
+      if (accepted && transactionId !== null) this.ctx.metrics.counters.transactions++;
+      this.beginCharging(v);
+      if (v.departPending) this.depart(v);
+      return;
+    }
+    if (transactionId !== null) {
+      // The CSMS opened a transaction but refused the idTag: stop it at once (OCPP 1.6 §5.10).
+      this.beginCharging(v);
+      this.stopSession(v, v.startSec, 'DeAuthorized');
+      if (v.departPending) this.unplug(v);
+      return;
+    }
+    v.phase = 'idle';
+    if (v.departPending) this.unplug(v);
+  }
+
+  private beginCharging(v: Visit): void {
+    const c = v.connector;
+    const meter = new SessionMeter(v.ev, this.spec.maxPowerW, c.registerJ, v.startSec, this.configuration.int('MeterValueSampleInterval'));
+    v.meter = meter;
+    v.phase = 'charging';
+    this.ctx.metrics.counters.sessionsActive++;
+    this.setStatus(c, meter.state === 'charging' ? 'Charging' : 'SuspendedEV', v.startSec);
+    this.sample(v, v.startSec);
+    this.planBoundary(v);
+  }
+
+  private planBoundary(v: Visit): void {
+    v.boundaryEvent = this.at(v.meter!.nextBoundarySec(), K_BOUNDARY, v, P_BOUNDARY);
+  }
+
+  private onBoundary(v: Visit, sec: number): void {
+    if (v.phase !== 'charging' || v.boundaryEvent === null || v.boundaryEvent.simMs !== sec * 1000) return;
+    this.stepTo(v, sec);
+    this.planBoundary(v);
+  }
+
+  private stepTo(v: Visit, sec: number): void {
+    const meter = v.meter!;
+    const changed = meter.advanceTo(sec);
+    this.sample(v, sec);
+    if (changed) this.setStatus(v.connector, meter.state === 'parking' ? 'SuspendedEV' : 'Charging', sec);
+  }
+
+  private onDeparture(v: Visit): void {
+    if (v.connector.visit !== v) return;
+    if (v.phase === 'authorizing' || v.phase === 'starting') {
+      // The answer is late: finish the plan when it comes (same instants, same truth).
+      v.departPending = true;
+      return;
+    }
+    this.depart(v);
+  }
+
+  private depart(v: Visit): void {
+    if (v.phase === 'charging') this.stopSession(v, v.departSec, 'Local');
+    this.unplug(v);
+  }
+
+  /** Ends the transaction at `sec`: meter samples up to it, StopTransaction, Finishing. */
+  private stopSession(v: Visit, sec: number, reason: WireStopReason): void {
+    if (v.phase !== 'charging') return;
+    const meter = v.meter!;
+    const stopSec = Math.max(sec, meter.intervalStartSec);
+    while (meter.nextBoundarySec() <= stopSec) this.stepTo(v, meter.nextBoundarySec());
+    meter.finish(stopSec);
+    if (v.lastSampleSec !== stopSec) this.sample(v, stopSec);
+    this.ctx.scheduler.cancel(v.boundaryEvent);
+    v.boundaryEvent = null;
+    v.stopSec = stopSec;
+    v.wireStopReason = reason;
+    v.phase = 'stopped';
+    v.connector.registerJ = meter.registerJ;
+    this.ctx.metrics.counters.sessionsActive--;
+    const m = this.ctx.dialect.stopTransaction(v.transactionId ?? -1, v.idTag, whOf(meter.registerJ), SimClock.iso(stopSec * 1000), reason);
+    this.connection.call(m.action, m.payload, this.wallOf(stopSec), v, true);
+    this.setStatus(v.connector, 'Finishing', stopSec);
+  }
+
+  private unplug(v: Visit): void {
+    const c = v.connector;
+    const sec = Math.max(v.departSec, v.stopSec);
+    this.setStatus(c, 'Available', sec);
+    c.visit = null;
+    if (v.meter && v.phase === 'stopped') this.emitTruth(v, sec);
+    v.phase = 'idle';
+  }
+
+  private emitTruth(v: Visit, unplugSec: number): void {
+    const m = v.meter!;
+    const meterStartWh = whOf(m.startRegisterJ);
+    const meterStopWh = whOf(m.registerJ);
+    this.ctx.metrics.counters.sessionsDone++;
+    this.ctx.onTruth({
+      chargerId: this.id,
+      connectorId: v.connector.id,
+      idTag: v.idTag,
+      transactionId: v.transactionId,
+      plugInAt: SimClock.iso(v.plugInSec * 1000),
+      startAt: SimClock.iso(v.startSec * 1000),
+      stopAt: SimClock.iso(v.stopSec * 1000),
+      unplugAt: SimClock.iso(unplugSec * 1000),
+      meterStartWh,
+      meterStopWh,
+      energyWh: meterStopWh - meterStartWh,
+      chargingSeconds: m.chargingSeconds,
+      parkingSeconds: m.parkingSeconds,
+      timeline: m.intervals.map((iv) => ({
+        from: SimClock.iso(iv.fromSec * 1000),
+        state: iv.state,
+        energyWh: whOf(iv.endRegisterJ) - whOf(iv.startRegisterJ),
+        avgPowerW: iv.powerW,
+      })),
+      stopReason: truthReason(v.wireStopReason ?? 'Other'),
+      wireStopReason: v.wireStopReason ?? 'Other',
+      faults: [],
+    });
+  }
+
+  // ---- messages -----------------------------------------------------------------------
+
+  private setStatus(c: Connector, status: ConnectorStatus, sec: number): void {
+    c.status = status;
+    const m = this.ctx.dialect.statusNotification(c.id, status, SimClock.iso(sec * 1000));
+    this.connection.call(m.action, m.payload, this.wallOf(sec));
+  }
+
+  private sample(v: Visit, sec: number, context: SampleContext = 'Sample.Periodic'): void {
+    const meter = v.meter!;
+    v.lastSampleSec = sec;
+    const m = this.ctx.dialect.meterValues(v.connector.id, v.transactionId, {
+      timestamp: SimClock.iso(sec * 1000),
+      energyWh: whOf(meter.registerAt(sec)),
+      powerW: meter.powerW,
+      socPct: meter.socPctAt(sec),
+      context,
+      measurands: this.configuration.measurands(),
+    });
+    this.connection.call(m.action, m.payload, this.wallOf(sec), v, true);
+  }
+
+  /** A reading outside the plan (TriggerMessage): never a timeline boundary. */
+  private triggeredSample(c: Connector, sec: number): void {
+    const v = c.visit;
+    const measurands: Measurand[] = this.configuration.measurands();
+    let energyWh = whOf(c.registerJ);
+    let powerW = 0;
+    let socPct: number | null = null;
+    let txId: number | null = null;
+    if (v && v.phase === 'charging' && v.meter) {
+      const at = Math.min(Math.max(sec, v.meter.intervalStartSec), v.meter.nextBoundarySec());
+      energyWh = whOf(v.meter.registerAt(at));
+      powerW = v.meter.powerW;
+      socPct = v.meter.socPctAt(at);
+      txId = v.transactionId;
+    }
+    const m = this.ctx.dialect.meterValues(c.id, txId, { timestamp: SimClock.iso(sec * 1000), energyWh, powerW, socPct, context: 'Trigger', measurands });
+    this.connection.call(m.action, m.payload, this.wallOf(sec));
+  }
+
+  private sendBoot(first: boolean): void {
+    const spec = this.spec;
+    const m = this.ctx.dialect.bootNotification({
+      vendor: spec.vendor ?? 'chargebench',
+      model: spec.model ?? 'sim-1.6',
+      serialNumber: spec.id,
+      firmwareVersion: 'chargebench-sim',
+    });
+    const now = performance.timeOrigin + performance.now();
+    if (first) this.connection.callFirst(m.action, m.payload, now);
+    else this.connection.call(m.action, m.payload, now);
+  }
+
+  private onBootAnswer(status: 'Accepted' | 'Pending' | 'Rejected', intervalSec: number): void {
+    const sec = this.nowSec();
+    if (status !== 'Accepted') {
+      if (!this.booted) this.at(sec + Math.max(intervalSec, BOOT_RETRY_MIN_SEC), K_BOOT_RETRY, null, P_HOUSEKEEPING);
+      return;
+    }
+    if (intervalSec > 0) this.configuration.setInternal('HeartbeatInterval', String(intervalSec));
+    if (this.booted) {
+      this.planHeartbeat(sec);
+      return;
+    }
+    this.booted = true;
+    const d = this.ctx.dialect;
+    const ts = SimClock.iso(sec * 1000);
+    const m0 = d.statusNotification(0, 'Available', ts);
+    this.connection.call(m0.action, m0.payload, this.wallOf(sec));
+    for (const c of this.connectors) {
+      const m = d.statusNotification(c.id, c.status, ts);
+      this.connection.call(m.action, m.payload, this.wallOf(sec));
+    }
+    this.connection.setReady(true);
+    this.planHeartbeat(sec);
+  }
+
+  private planHeartbeat(fromSec: number): void {
+    this.ctx.scheduler.cancel(this.heartbeatEvent);
+    this.heartbeatEvent = null;
+    const next = fromSec + Math.max(1, this.configuration.int('HeartbeatInterval'));
+    if (next < this.ctx.simEndSec) this.heartbeatEvent = this.at(next, K_HEARTBEAT, null, P_HOUSEKEEPING);
+  }
+
+  private onHeartbeat(sec: number): void {
+    this.heartbeatEvent = null;
+    if (!this.booted || this.connection.state !== 'open') return;
+    const m = this.ctx.dialect.heartbeat();
+    this.connection.call(m.action, m.payload, this.wallOf(sec));
+    this.planHeartbeat(sec);
+  }
+
+  // ---- ConnectionHandler --------------------------------------------------------------
+
+  beforeSend(call: OutgoingCall): void {
+    const v = call.ctx as Visit | null;
+    if (!v) return;
+    if (call.action === 'MeterValues') {
+      if (v.transactionId !== null) call.payload.transactionId = v.transactionId;
+    } else if (call.action === 'StopTransaction') {
+      call.payload.transactionId = v.transactionId ?? -1;
+    }
+  }
+
+  onOpen(): void {
+    this.booted = false;
+    this.sendBoot(true);
+  }
+
+  onClose(): void {
+    this.booted = false;
+    this.ctx.scheduler.cancel(this.heartbeatEvent);
+    this.heartbeatEvent = null;
+  }
+
+  onIdle(): void {
+    if (this.rebootPending) this.reboot();
+  }
+
+  onResult(call: OutgoingCall, payload: JsonObject): void {
+    const d = this.ctx.dialect;
+    switch (call.action) {
+      case 'BootNotification': {
+        const a = d.readBootAnswer(payload);
+        this.onBootAnswer(a.status, a.intervalSec);
+        break;
+      }
+      case 'Authorize':
+        this.onAuthorized(call.ctx as Visit, d.readAuthAnswer(payload).accepted);
+        break;
+      case 'StartTransaction': {
+        const a = d.readStartAnswer(payload);
+        this.onStarted(call.ctx as Visit, a.accepted, a.transactionId, true);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  onFailure(call: OutgoingCall, failure: CallFailure): void {
+    switch (call.action) {
+      case 'BootNotification':
+        if (!this.booted && failure !== 'ConnectionLost') this.onBootAnswer('Rejected', BOOT_RETRY_MIN_SEC);
+        break;
+      case 'Authorize':
+        this.onAuthorized(call.ctx as Visit, false);
+        break;
+      case 'StartTransaction':
+        // Timed out: the charger assumes the transaction started (as offline chargers do) and
+        // stops it with transactionId -1. Refused outright: no transaction.
+        this.onStarted(call.ctx as Visit, failure === 'Timeout', null, failure !== 'Timeout');
+        break;
+      default:
+        break;
+    }
+  }
+
+  onIncoming(action: string, payload: JsonObject): JsonObject {
+    const d = this.ctx.dialect;
+    const cmd = d.readCommand(action, payload);
+    if (!cmd) throw new OcppCallError('NotImplemented', `${action} is not implemented by this charger`);
+    return d.replyPayload(cmd, this.answerCommand(cmd));
+  }
+
+  // ---- commands from the CSMS ---------------------------------------------------------
+
+  /** Decides the answer now; side effects run as a scheduled event right after the reply is sent. */
+  private answerCommand(cmd: CsmsCommand): CommandReply {
+    const sec = this.nowSec();
+    const status = (s: string): CommandReply => ({ kind: 'status', status: s });
+    switch (cmd.kind) {
+      case 'remoteStart': {
+        if (sec >= this.ctx.simEndSec || !this.pickRemoteStartConnector(cmd.connectorId)) return status('Rejected');
+        this.at(sec, K_COMMAND, cmd, P_COMMAND);
+        return status('Accepted');
+      }
+      case 'remoteStop': {
+        if (!this.visitByTransaction(cmd.transactionId)) return status('Rejected');
+        this.at(sec, K_COMMAND, cmd, P_COMMAND);
+        return status('Accepted');
+      }
+      case 'reset':
+        this.at(sec, K_COMMAND, cmd, P_COMMAND);
+        return status('Accepted');
+      case 'getConfiguration': {
+        const { entries, unknownKeys } = this.configuration.list(cmd.keys);
+        return { kind: 'configuration', entries, unknownKeys };
+      }
+      case 'changeConfiguration': {
+        const outcome = this.configuration.change(cmd.key, cmd.value);
+        if (outcome === 'Accepted') this.applyConfiguration(cmd.key, sec);
+        return status(outcome);
+      }
+      case 'trigger': {
+        const known = ['BootNotification', 'Heartbeat', 'StatusNotification', 'MeterValues'];
+        if (!known.includes(cmd.message)) return status('NotImplemented');
+        if (cmd.connectorId !== null && (cmd.connectorId < 0 || cmd.connectorId > this.connectors.length)) return status('Rejected');
+        this.at(sec, K_COMMAND, cmd, P_COMMAND);
+        return status('Accepted');
+      }
+      case 'dataTransfer':
+        return status('UnknownVendorId');
+    }
+  }
+
+  private applyConfiguration(key: string, sec: number): void {
+    if (key === 'HeartbeatInterval' && this.booted) this.planHeartbeat(sec);
+    if (key === 'MeterValueSampleInterval') {
+      const s = this.configuration.int('MeterValueSampleInterval');
+      for (const c of this.connectors) c.visit?.meter?.setSampleInterval(s);
+    }
+  }
+
+  private pickRemoteStartConnector(connectorId: number | null): Connector | null {
+    const usable = (c: Connector): boolean => c.visit === null || c.visit.phase === 'idle';
+    if (connectorId !== null) {
+      const c = this.connectors[connectorId - 1];
+      return c && usable(c) ? c : null;
+    }
+    return this.connectors.find((c) => c.visit === null) ?? this.connectors.find(usable) ?? null;
+  }
+
+  private visitByTransaction(transactionId: number): Visit | null {
+    for (const c of this.connectors) {
+      const v = c.visit;
+      if (v && v.phase === 'charging' && v.transactionId === transactionId) return v;
+    }
+    return null;
+  }
+
+  private runCommand(cmd: CsmsCommand, sec: number): void {
+    switch (cmd.kind) {
+      case 'remoteStart': {
+        const c = this.pickRemoteStartConnector(cmd.connectorId);
+        if (!c) {
+          this.ctx.metrics.error('remoteStartOvertaken');
+          return;
+        }
+        if (c.visit === null) {
+          this.plugIn(c, sec, cmd.idTag, true);
+          return;
+        }
+        const v = c.visit;
+        v.idTag = cmd.idTag;
+        v.planSec = Math.max(sec, v.plugInSec);
+        if (this.configuration.bool('AuthorizeRemoteTxRequests')) this.sendAuthorize(v);
+        else this.sendStart(v);
+        return;
+      }
+      case 'remoteStop': {
+        const v = this.visitByTransaction(cmd.transactionId);
+        if (v) this.stopSession(v, sec, 'Remote');
+        return;
+      }
+      case 'reset': {
+        for (const c of this.connectors) if (c.visit) this.stopSession(c.visit, sec, cmd.hard ? 'HardReset' : 'SoftReset');
+        this.rebootPending = true;
+        if (this.connection.isIdle) this.reboot();
+        return;
+      }
+      case 'trigger':
+        this.runTrigger(cmd.message, cmd.connectorId, sec);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private runTrigger(message: string, connectorId: number | null, sec: number): void {
+    switch (message) {
+      case 'BootNotification':
+        this.sendBoot(false);
+        return;
+      case 'Heartbeat': {
+        const m = this.ctx.dialect.heartbeat();
+        this.connection.call(m.action, m.payload, this.wallOf(sec));
+        return;
+      }
+      case 'StatusNotification': {
+        const ts = SimClock.iso(sec * 1000);
+        if (connectorId === null || connectorId === 0) {
+          const m0 = this.ctx.dialect.statusNotification(0, 'Available', ts);
+          this.connection.call(m0.action, m0.payload, this.wallOf(sec));
+        }
+        for (const c of this.connectors) {
+          if (connectorId !== null && connectorId !== c.id) continue;
+          const m = this.ctx.dialect.statusNotification(c.id, c.status, ts);
+          this.connection.call(m.action, m.payload, this.wallOf(sec));
+        }
+        return;
+      }
+      case 'MeterValues':
+        for (const c of this.connectors) if (connectorId === null || connectorId === 0 || connectorId === c.id) this.triggeredSample(c, sec);
+        return;
+    }
+  }
+
+  private reboot(): void {
+    this.rebootPending = false;
+    this.booted = false;
+    this.connection.setReady(false);
+    this.connection.drop();
+  }
+}

@@ -1,0 +1,107 @@
+// The protocol-neutral face of a charger. Charger logic is written once against this
+// interface; each OCPP version is a dialect that builds and reads the wire messages.
+
+import type { JsonObject } from './ocpp-framing.js';
+import type { SchemaProtocol } from './ocpp-schemas.js';
+
+export type ConnectorStatus =
+  | 'Available'
+  | 'Preparing'
+  | 'Charging'
+  | 'SuspendedEV'
+  | 'SuspendedEVSE'
+  | 'Finishing'
+  | 'Reserved'
+  | 'Unavailable'
+  | 'Faulted';
+
+export type WireStopReason = 'Local' | 'Remote' | 'EVDisconnected' | 'SoftReset' | 'HardReset' | 'DeAuthorized' | 'Reboot' | 'Other';
+
+export type Measurand = 'Energy.Active.Import.Register' | 'Power.Active.Import' | 'SoC';
+export const SUPPORTED_MEASURANDS: readonly Measurand[] = ['Energy.Active.Import.Register', 'Power.Active.Import', 'SoC'];
+
+export type SampleContext = 'Sample.Periodic' | 'Sample.Clock' | 'Trigger' | 'Transaction.Begin' | 'Transaction.End';
+
+export interface MeterSample {
+  timestamp: string;
+  energyWh: number;
+  powerW: number;
+  socPct: number | null;
+  context: SampleContext;
+  measurands: readonly Measurand[];
+}
+
+export interface ChargerIdentity {
+  vendor: string;
+  model: string;
+  serialNumber: string;
+  firmwareVersion: string;
+}
+
+export interface OutgoingMessage {
+  action: string;
+  payload: JsonObject;
+}
+
+export type BootStatus = 'Accepted' | 'Pending' | 'Rejected';
+
+export interface BootAnswer {
+  status: BootStatus;
+  /** Heartbeat interval (Accepted) or retry interval (Pending/Rejected), seconds. */
+  intervalSec: number;
+}
+
+export interface AuthAnswer {
+  accepted: boolean;
+  status: string;
+}
+
+export interface StartAnswer {
+  accepted: boolean;
+  status: string;
+  transactionId: number | null;
+}
+
+/** What the CSMS asked the charger to do, independent of the protocol version. */
+export type CsmsCommand =
+  | { kind: 'remoteStart'; connectorId: number | null; idTag: string }
+  | { kind: 'remoteStop'; transactionId: number }
+  | { kind: 'reset'; hard: boolean }
+  | { kind: 'getConfiguration'; keys: string[] | null }
+  | { kind: 'changeConfiguration'; key: string; value: string }
+  | { kind: 'trigger'; message: string; connectorId: number | null }
+  | { kind: 'dataTransfer'; vendorId: string; messageId: string | null; data: string | null };
+
+export interface ConfigurationEntry {
+  key: string;
+  readonly: boolean;
+  value: string;
+}
+
+export type CommandReply =
+  | { kind: 'status'; status: string }
+  | { kind: 'configuration'; entries: ConfigurationEntry[]; unknownKeys: string[] };
+
+export interface Dialect {
+  readonly protocol: SchemaProtocol;
+  /** WebSocket subprotocol. */
+  readonly subprotocol: string;
+
+  bootNotification(id: ChargerIdentity): OutgoingMessage;
+  heartbeat(): OutgoingMessage;
+  statusNotification(connectorId: number, status: ConnectorStatus, timestamp: string, errorCode?: string): OutgoingMessage;
+  authorize(idTag: string): OutgoingMessage;
+  startTransaction(connectorId: number, idTag: string, meterStartWh: number, timestamp: string): OutgoingMessage;
+  meterValues(connectorId: number, transactionId: number | null, sample: MeterSample): OutgoingMessage;
+  stopTransaction(transactionId: number, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason): OutgoingMessage;
+  dataTransfer(vendorId: string, messageId: string | null, data: string | null): OutgoingMessage;
+
+  readBootAnswer(payload: JsonObject): BootAnswer;
+  readAuthAnswer(payload: JsonObject): AuthAnswer;
+  readStartAnswer(payload: JsonObject): StartAnswer;
+
+  /** Translates an incoming CALL (already schema-valid) into a command; null when not supported. */
+  readCommand(action: string, payload: JsonObject): CsmsCommand | null;
+  /** Builds the CALLRESULT payload for a command. */
+  replyPayload(command: CsmsCommand, reply: CommandReply): JsonObject;
+}

@@ -1,0 +1,55 @@
+// Simulated time. Sim instants are integer milliseconds since the Unix epoch; the fleet
+// plans events on whole simulated seconds and maps them to wall time for scheduling.
+
+let lastIsoMs = NaN;
+let lastIso = '';
+
+export class SimClock {
+  /** Sim epoch ms at which the run starts. */
+  readonly startSimMs: number;
+  /** Absolute wall ms (performance.timeOrigin + performance.now()) at which sim time = start. */
+  readonly startWallMs: number;
+  readonly speed: number;
+
+  constructor(startAt: string | number, speed: number, startWallMs: number = wallNow()) {
+    const ms = typeof startAt === 'number' ? startAt : Date.parse(startAt);
+    if (!Number.isFinite(ms)) throw new Error(`SimClock: invalid start instant ${String(startAt)}`);
+    if (!(speed > 0)) throw new Error(`SimClock: speed must be > 0, got ${speed}`);
+    this.startSimMs = ms;
+    this.speed = speed;
+    this.startWallMs = startWallMs;
+  }
+
+  /** Absolute wall ms at which the sim instant happens. */
+  wallAt(simMs: number): number {
+    return this.startWallMs + (simMs - this.startSimMs) / this.speed;
+  }
+
+  /** Sim instant (ms, fractional) at an absolute wall ms. */
+  simAt(wallMs: number): number {
+    return this.startSimMs + (wallMs - this.startWallMs) * this.speed;
+  }
+
+  /** Current sim instant, ms. */
+  nowSim(): number {
+    return this.simAt(wallNow());
+  }
+
+  /** The next whole simulated second at or after now, ms. */
+  nextWholeSecond(): number {
+    return Math.ceil(this.nowSim() / 1000) * 1000;
+  }
+
+  /** ISO 8601 with milliseconds and 'Z'. Events cluster on whole seconds, so the last answer is cached. */
+  static iso(simMs: number): string {
+    if (simMs === lastIsoMs) return lastIso;
+    lastIsoMs = simMs;
+    lastIso = new Date(simMs).toISOString();
+    return lastIso;
+  }
+}
+
+/** Absolute wall clock in ms with sub-ms resolution, comparable across worker threads. */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}

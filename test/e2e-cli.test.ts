@@ -1,0 +1,89 @@
+// End to end through the command line, as a user runs it: real back-end process, real
+// sqlite file, real WebSockets, worker threads, reports on disk.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { Summary } from '../reports/model.js';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', 'bin', 'chargebench.js');
+const SMALL = join(import.meta.dirname, 'fixtures', 'small-scenario.ts');
+
+async function chargebench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('chargebench run (end to end)', () => {
+  it('runs a small scenario against the embedded back end and bills every session right', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cb-e2e-'));
+    const result = await chargebench(['run', SMALL, '--report-dir', dir, '--no-progress']);
+    expect(result.stderr + result.stdout).not.toMatch(/unexpected failure/);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+
+    const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
+    expect(summary.scenario).toBe('small');
+    expect(summary.seed).toBe(42);
+    expect(summary.target).toBe('embedded');
+    expect(summary.passed).toBe(true);
+    expect(summary.chargers).toBe(20);
+    expect(summary.sessions.truth).toBeGreaterThan(10);
+    expect(summary.sessions.billed).toBe(summary.sessions.truth);
+    expect(summary.sessions.matched).toBe(summary.sessions.truth);
+    expect(summary.sessions).toMatchObject({ mismatched: 0, missing: 0, duplicate: 0, unexpected: 0 });
+    expect(summary.billing.currency).toBe('EUR');
+    expect(summary.billing.billedTotal).toBe(summary.billing.expectedTotal);
+    expect(Number(summary.billing.expectedTotal)).toBeGreaterThan(0);
+    expect(summary.billing.maxAbsError).toBe('0.00');
+    expect(summary.throughput.callsPerSec).toBeGreaterThan(0);
+    for (const action of ['BootNotification', 'Authorize', 'StartTransaction', 'MeterValues', 'StopTransaction']) {
+      expect(summary.latencyMs[action]?.count, action).toBeGreaterThan(0);
+    }
+    expect(summary.checks.length).toBeGreaterThanOrEqual(4);
+    expect(summary.checks.every((c) => c.passed)).toBe(true);
+    expect(summary.thresholds).toEqual([expect.objectContaining({ metric: 'sessions.mismatched', passed: true })]);
+    expect(summary.resources.backendCpuMicrosPerCall).toBeGreaterThan(0);
+
+    const junit = await readFile(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('every bill matches the oracle');
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<canvas');
+  }, 120_000);
+
+  it('fails a threshold with exit code 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cb-e2e-'));
+    const result = await chargebench(['run', SMALL, '--report-dir', dir, '--no-progress', '--threshold', 'sessions.truth:count<1']);
+    expect(result.code, result.stderr).toBe(1);
+    const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
+    expect(summary.passed).toBe(false);
+    expect(summary.thresholds.find((t) => t.metric === 'sessions.truth')?.passed).toBe(false);
+  }, 120_000);
+
+  it('rejects a bad scenario with exit code 2 and names the fields', async () => {
+    const result = await chargebench(['run', join(import.meta.dirname, 'fixtures', 'bad-scenario.ts')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/sim\.speed/);
+    expect(result.stderr).toMatch(/tarif/);
+  });
+
+  it('rejects a threshold on an unknown metric with exit code 2', async () => {
+    const result = await chargebench(['run', SMALL, '--threshold', 'latency_typo:p(99)<10']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/latency_typo/);
+  });
+
+  it('says the run broke (exit 3) when the target is unreachable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cb-e2e-'));
+    const result = await chargebench(['run', SMALL, '--report-dir', dir, '--no-progress', '--target', 'ws://127.0.0.1:9/ocpp']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/127\.0\.0\.1:9/);
+  });
+});

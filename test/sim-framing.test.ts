@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { ocpp16 } from '../sim/dialect-ocpp16.js';
+import {
+  CALL,
+  CALLERROR,
+  CALLRESULT,
+  decodeFrame,
+  encodeCall,
+  encodeCallError,
+  encodeCallResult,
+  FrameError,
+} from '../sim/ocpp-framing.js';
+import { schemaValidator, SchemaValidator } from '../sim/ocpp-schemas.js';
+
+describe('OCPP-J framing', () => {
+  it('round-trips CALL, CALLRESULT and CALLERROR', () => {
+    const call = decodeFrame(encodeCall('a1', 'Heartbeat', {}));
+    expect(call).toEqual({ type: CALL, id: 'a1', action: 'Heartbeat', payload: {} });
+    const res = decodeFrame(encodeCallResult('a1', { currentTime: '2025-01-01T00:00:00.000Z' }));
+    expect(res).toEqual({ type: CALLRESULT, id: 'a1', payload: { currentTime: '2025-01-01T00:00:00.000Z' } });
+    const err = decodeFrame(encodeCallError('a1', 'NotImplemented', 'nope', { x: 1 }));
+    expect(err).toEqual({ type: CALLERROR, id: 'a1', code: 'NotImplemented', description: 'nope', details: { x: 1 } });
+  });
+
+  it('escapes ids and actions safely', () => {
+    const text = encodeCall('"weird\\id', 'Data"Transfer', { data: '\u2028' });
+    const f = decodeFrame(text);
+    expect(f).toMatchObject({ id: '"weird\\id', action: 'Data"Transfer' });
+  });
+
+  it.each([
+    ['not json', '[2,"x"', 'json', null],
+    ['not an array', '{"a":1}', 'not-array', null],
+    ['unknown type', '[7,"id1","Heartbeat",{}]', 'bad-type', 'id1'],
+    ['numeric id', '[2,17,"Heartbeat",{}]', 'bad-id', null],
+    ['empty id', '[2,"","Heartbeat",{}]', 'bad-id', null],
+    ['id too long', `[2,"${'x'.repeat(37)}","Heartbeat",{}]`, 'bad-id', null],
+    ['action not a string', '[2,"id2",5,{}]', 'bad-action', 'id2'],
+    ['payload not an object', '[2,"id3","Heartbeat",[]]', 'bad-payload', 'id3'],
+    ['CALL too short', '[2,"id4","Heartbeat"]', 'bad-payload', 'id4'],
+    ['CALLRESULT payload null', '[3,"id5",null]', 'bad-payload', 'id5'],
+    ['CALLERROR code not string', '[4,"id6",1,"d",{}]', 'bad-error', 'id6'],
+    ['CALLERROR too short', '[4,"id7","GenericError","d"]', 'bad-error', 'id7'],
+    ['empty string', '', 'json', null],
+    ['null', 'null', 'not-array', null],
+  ])('malformed frame (%s) yields a typed FrameError, not a throw', (_name, text, kind, id) => {
+    const f = decodeFrame(text);
+    expect(f).toBeInstanceOf(FrameError);
+    const e = f as FrameError;
+    expect(e.kind).toBe(kind);
+    expect(e.id).toBe(id);
+  });
+});
+
+describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
+  const v = schemaValidator('ocpp1.6');
+
+  it('is one shared instance per thread', () => {
+    expect(schemaValidator('ocpp1.6')).toBe(v);
+  });
+
+  it('accepts what the 1.6 dialect builds', () => {
+    const ts = '2025-03-30T00:59:59.000Z';
+    const msgs = [
+      ocpp16.bootNotification({ vendor: 'v', model: 'm', serialNumber: 's', firmwareVersion: 'f' }),
+      ocpp16.heartbeat(),
+      ocpp16.statusNotification(1, 'Charging', ts),
+      ocpp16.authorize('TOKEN1'),
+      ocpp16.startTransaction(1, 'TOKEN1', 123456, ts),
+      ocpp16.meterValues(1, 42, {
+        timestamp: ts,
+        energyWh: 123999,
+        powerW: 11000,
+        socPct: 55,
+        context: 'Sample.Periodic',
+        measurands: ['Energy.Active.Import.Register', 'Power.Active.Import', 'SoC'],
+      }),
+      ocpp16.stopTransaction(42, 'TOKEN1', 130000, ts, 'Local'),
+      ocpp16.dataTransfer('chargebench', 'x', 'y'),
+    ];
+    for (const m of msgs) expect(v.validate(m.action, 'req', m.payload), m.action).toBeNull();
+    expect(ocpp16.statusNotification(1, 'Available', ts).payload.timestamp).toBe(ts);
+  });
+
+  it('rejects bad payloads with OCPP 1.6 error codes', () => {
+    expect(v.validate('StartTransaction', 'req', { connectorId: 1, idTag: 'A', timestamp: '2025-01-01T00:00:00Z' })?.code).toBe(
+      'OccurenceConstraintViolation',
+    );
+    expect(v.validate('StartTransaction', 'req', { connectorId: '1', idTag: 'A', meterStart: 0, timestamp: '2025-01-01T00:00:00Z' })?.code).toBe(
+      'TypeConstraintViolation',
+    );
+    expect(v.validate('StatusNotification', 'req', { connectorId: 1, errorCode: 'NoError', status: 'Sleeping' })?.code).toBe(
+      'PropertyConstraintViolation',
+    );
+    expect(v.validate('StartTransaction', 'req', { connectorId: 1, idTag: 'A', meterStart: 0, timestamp: 'yesterday' })).not.toBeNull();
+    expect(v.validate('NoSuchAction', 'req', {})?.code).toBe('NotImplemented');
+    expect(v.hasAction('RemoteStartTransaction')).toBe(true);
+    expect(v.hasAction('Frobnicate')).toBe(false);
+  });
+
+  it('compiles each schema once (lazily)', () => {
+    const fresh = new SchemaValidator('ocpp1.6');
+    const compiled = (fresh as unknown as { compiled: Map<string, unknown> }).compiled;
+    expect(compiled.size).toBe(0);
+    fresh.validate('Heartbeat', 'req', {});
+    fresh.validate('Heartbeat', 'req', {});
+    fresh.validate('Heartbeat', 'conf', { currentTime: '2025-01-01T00:00:00Z' });
+    expect(compiled.size).toBe(2);
+  });
+});
