@@ -1,12 +1,15 @@
 // The reference CSMS core: OCPP 1.6 message handling, in-memory state for the hot path
 // (chargers, tokens, tariffs, active sessions), and the units of work it commits. The
 // transport (ocpp-rpc) lives in ocpp-server.ts; the HTTP API in http-api.ts.
-import type { Tariff } from './billing/ocpi.js';
+import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
 import type { MeterReading, StateChange } from './billing/periods.js';
+import { tariffValidAt } from './billing/pricing.js';
+import { buildCdr, cdrLocation, cdrTotals, DEFAULT_PARTY, publishedTariff, type AuthMethod, type LocationRec, type OcpiParty } from './cdr.js';
 import { energyWh, isoUtc, readingOf, type MeterValue16 } from './meter.js';
 import { billSession, chargingStateOf, vatSummary } from './session-billing.js';
 import type { Store } from './store/store.js';
 import type { Op } from './store/write-queue.js';
+import { connectorTarget, TariffAssignments, type AssignmentScope, type TableScope, type TariffAssignment } from './tariff-assignments.js';
 import { dataTransfer, type DataTransferConf, type DataTransferReq } from './vendors.js';
 
 export type TokenStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid';
@@ -22,6 +25,8 @@ export interface TokenRec {
   status: TokenStatus;
   expiryDate: string | null;
   parentIdTag: string | null;
+  /** Customer group: a group's tariff overrides the public ones. */
+  group: string | null;
 }
 
 export interface ChargerRec {
@@ -29,6 +34,7 @@ export interface ChargerRec {
   connectors: number;
   timeZone: string;
   tariffId: string | null;
+  locationId: string | null;
 }
 
 interface TariffVersion {
@@ -38,6 +44,14 @@ interface TariffVersion {
   validTo: number; // ms, +Infinity when open
   superseded: boolean;
   tariff: Tariff;
+  /** OCPI last_updated (UTC ISO): the tariff's own, else when it was posted. */
+  lastUpdated: string;
+}
+
+/** A session's tariff and the assignment that chose it. */
+interface TariffChoice {
+  version: TariffVersion;
+  scope: AssignmentScope;
 }
 
 interface ActiveSession {
@@ -49,6 +63,8 @@ interface ActiveSession {
   meterStart: number;
   tariffVid: number | null;
   timeZone: string;
+  locationId: string | null;
+  authMethod: AuthMethod;
   key: string;
   readings: MeterReading[];
   states: StateChange[];
@@ -68,6 +84,8 @@ export interface CsmsOptions {
   unknownTagPolicy: 'reject' | 'accept';
   heartbeatIntervalSec: number;
   log: (line: string) => void;
+  /** OCPI owner of CDRs and tariffs (default NL / CBX). */
+  party?: OcpiParty;
 }
 
 /** Thrown for requests the OCPP schema allows but the back end cannot make sense of. */
@@ -98,6 +116,9 @@ export class Csms {
   private readonly tariffsById = new Map<string, TariffVersion[]>();
   private defaultTariffId: string | null = null;
   private nextTariffVid = 1;
+  readonly locations = new Map<string, LocationRec>();
+  private readonly assignments = new TariffAssignments();
+  readonly party: OcpiParty;
 
   private nextSessionId = 1;
   private readonly active = new Map<number, ActiveSession>();
@@ -110,7 +131,9 @@ export class Csms {
   private constructor(
     readonly store: Store,
     readonly opts: CsmsOptions,
-  ) {}
+  ) {
+    this.party = opts.party ?? DEFAULT_PARTY;
+  }
 
   static async create(store: Store, opts: CsmsOptions): Promise<Csms> {
     const c = new Csms(store, opts);
@@ -122,20 +145,30 @@ export class Csms {
 
   private async hydrate(): Promise<void> {
     const s = this.store;
-    for (const r of await s.queryWriter<{ id: string; connectors: number; time_zone: string; tariff_id: string | null }>(
-      'SELECT id, connectors, time_zone, tariff_id FROM chargers',
+    for (const r of await s.queryWriter<{ id: string; connectors: number; time_zone: string; tariff_id: string | null; location_id: string | null }>(
+      'SELECT id, connectors, time_zone, tariff_id, location_id FROM chargers',
     )) {
-      this.chargers.set(r.id, { id: r.id, connectors: r.connectors, timeZone: r.time_zone, tariffId: r.tariff_id });
+      this.chargers.set(r.id, { id: r.id, connectors: r.connectors, timeZone: r.time_zone, tariffId: r.tariff_id, locationId: r.location_id });
     }
-    for (const r of await s.queryWriter<{ id_tag: string; status: TokenStatus; expiry_date: string | null; parent_id_tag: string | null }>(
-      'SELECT id_tag, status, expiry_date, parent_id_tag FROM tokens',
+    for (const r of await s.queryWriter<{ id_tag: string; status: TokenStatus; expiry_date: string | null; parent_id_tag: string | null; group_id: string | null }>(
+      'SELECT id_tag, status, expiry_date, parent_id_tag, group_id FROM tokens',
     )) {
-      this.tokens.set(r.id_tag, { idTag: r.id_tag, status: r.status, expiryDate: r.expiry_date, parentIdTag: r.parent_id_tag });
+      this.tokens.set(r.id_tag, { idTag: r.id_tag, status: r.status, expiryDate: r.expiry_date, parentIdTag: r.parent_id_tag, group: r.group_id });
     }
-    for (const r of await s.queryWriter<{ vid: number; json: string; superseded: number }>(
-      'SELECT vid, json, superseded FROM tariffs ORDER BY vid',
+    for (const r of await s.queryWriter<{ vid: number; json: string; superseded: number; last_updated: string }>(
+      'SELECT vid, json, superseded, last_updated FROM tariffs ORDER BY vid',
     )) {
-      this.addTariffVersion(r.vid, JSON.parse(r.json) as Tariff, r.superseded === 1);
+      this.addTariffVersion(r.vid, JSON.parse(r.json) as Tariff, r.superseded === 1, r.last_updated);
+    }
+    for (const r of await s.queryWriter<{ id: string; name: string; time_zone: string; address_json: string | null }>(
+      'SELECT id, name, time_zone, address_json FROM locations',
+    )) {
+      this.locations.set(r.id, { id: r.id, name: r.name, timeZone: r.time_zone, address: r.address_json === null ? null : JSON.parse(r.address_json) });
+    }
+    for (const r of await s.queryWriter<{ scope: TableScope; target: string; tariff_id: string }>(
+      'SELECT scope, target, tariff_id FROM tariff_assignments',
+    )) {
+      this.assignments.set(r.scope, r.target, r.tariff_id);
     }
     const def = await s.queryWriter<{ value: string }>(`SELECT value FROM settings WHERE key = 'default_tariff_id'`);
     this.defaultTariffId = def[0]?.value ?? null;
@@ -153,7 +186,10 @@ export class Csms {
       meter_start: number;
       tariff_vid: number | null;
       time_zone: string;
-    }>(`SELECT id, charger_id, connector_id, id_tag, started_at, meter_start, tariff_vid, time_zone FROM sessions WHERE state = 'active'`);
+      location_id: string | null;
+      auth_method: AuthMethod | null;
+    }>(`SELECT id, charger_id, connector_id, id_tag, started_at, meter_start, tariff_vid, time_zone, location_id, auth_method
+        FROM sessions WHERE state = 'active'`);
     for (const r of actives) {
       const sess: ActiveSession = {
         id: r.id,
@@ -164,6 +200,8 @@ export class Csms {
         meterStart: r.meter_start,
         tariffVid: r.tariff_vid,
         timeZone: r.time_zone,
+        locationId: r.location_id,
+        authMethod: r.auth_method ?? 'WHITELIST',
         key: startKey(r.charger_id, r.connector_id, r.id_tag, r.started_at, r.meter_start),
         readings: [],
         states: [],
@@ -236,7 +274,7 @@ export class Csms {
   /** Make sure a charger that talks to us has a row (BootNotification registers it properly). */
   ensureCharger(chargerId: string): void {
     if (this.chargers.has(chargerId)) return;
-    this.chargers.set(chargerId, { id: chargerId, connectors: 1, timeZone: 'UTC', tariffId: null });
+    this.chargers.set(chargerId, { id: chargerId, connectors: 1, timeZone: 'UTC', tariffId: null, locationId: null });
     this.store.commit(this.store.op('chargerEnsure', [chargerId, wallIso()])).catch((err: Error) => {
       this.opts.log(`charger ${chargerId}: could not register: ${err.message}`);
     });
@@ -267,7 +305,7 @@ export class Csms {
 
   // ---------------------------------------------------------------- tariffs
 
-  private addTariffVersion(vid: number, tariff: Tariff, superseded: boolean): TariffVersion {
+  private addTariffVersion(vid: number, tariff: Tariff, superseded: boolean, lastUpdated: string): TariffVersion {
     const v: TariffVersion = {
       vid,
       id: tariff.id,
@@ -275,6 +313,7 @@ export class Csms {
       validTo: tariff.end_date_time ? Date.parse(tariff.end_date_time) : Infinity,
       superseded,
       tariff,
+      lastUpdated,
     };
     this.tariffVersions.set(vid, v);
     let list = this.tariffsById.get(tariff.id);
@@ -289,17 +328,44 @@ export class Csms {
     return v;
   }
 
-  /** The version of the charger's tariff (or the default) valid at the given instant. */
-  private tariffAt(chargerId: string, atMs: number): TariffVersion | null {
-    const id = this.chargers.get(chargerId)?.tariffId ?? this.defaultTariffId;
-    if (!id) return null;
-    const list = this.tariffsById.get(id);
-    if (!list) return null;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const v = list[i];
-      if (!v.superseded && atMs >= v.validFrom && atMs < v.validTo) return v;
+  /**
+   * The session's tariff: the most specific assignment (group > connector > charger > location
+   * > default) whose tariff has a version valid at the start; among versions, the one valid then.
+   */
+  private chooseTariff(chargerId: string, connectorId: number, group: string | null, atMs: number): TariffChoice | null {
+    const charger = this.chargers.get(chargerId);
+    const candidates = this.assignments.candidates({
+      group,
+      chargerId,
+      connectorId,
+      chargerTariffId: charger?.tariffId ?? null,
+      locationId: charger?.locationId ?? null,
+      defaultTariffId: this.defaultTariffId,
+    });
+    for (const c of candidates) {
+      const version = this.tariffVersionAt(c.tariffId, atMs);
+      if (version) return { version, scope: c.scope };
     }
     return null;
+  }
+
+  /** The version of a tariff valid at an instant (OCPI validity, see tariffValidAt). */
+  private tariffVersionAt(tariffId: string, atMs: number): TariffVersion | null {
+    const live = (this.tariffsById.get(tariffId) ?? []).filter((v) => !v.superseded && atMs >= v.validFrom && atMs < v.validTo);
+    if (live.length <= 1) return live[0] ?? null;
+    const chosen = tariffValidAt(live.map((v) => v.tariff), new Date(atMs).toISOString());
+    return live.find((v) => v.tariff === chosen) ?? null;
+  }
+
+  /** A tariff version in its OCPI published form, for CDRs (null if unknown). */
+  publishedTariffVersionAt(tariffId: string, atMs: number): { vid: number; tariff: Tariff } | null {
+    const v = this.tariffVersionAt(tariffId, atMs);
+    return v ? { vid: v.vid, tariff: publishedTariff(v.tariff, this.party, v.lastUpdated) } : null;
+  }
+
+  publishedTariffVersion(vid: number): Tariff | null {
+    const v = this.tariffVersions.get(vid);
+    return v ? publishedTariff(v.tariff, this.party, v.lastUpdated) : null;
   }
 
   hasTariff(id: string): boolean {
@@ -319,14 +385,16 @@ export class Csms {
   async putTariff(tariff: Tariff, makeDefault: boolean): Promise<{ version: number; isDefault: boolean }> {
     const vid = this.nextTariffVid++;
     const s = this.store;
+    const now = wallIso();
+    const lastUpdated = tariff.last_updated !== undefined ? new Date(Date.parse(tariff.last_updated)).toISOString() : now;
     const ops: Op[] = [
-      s.op('tariffInsert', [vid, tariff.id, tariff.start_date_time ?? null, tariff.end_date_time ?? null, JSON.stringify(tariff), wallIso()]),
+      s.op('tariffInsert', [vid, tariff.id, tariff.start_date_time ?? null, tariff.end_date_time ?? null, JSON.stringify(tariff), now, lastUpdated]),
       s.op('tariffSupersede', [tariff.id, vid, tariff.start_date_time ?? null, tariff.end_date_time ?? null]),
     ];
     const becomesDefault = makeDefault || this.defaultTariffId === null;
     if (becomesDefault) ops.push(s.op('setting', ['default_tariff_id', tariff.id]));
     await s.commit(...ops);
-    this.addTariffVersion(vid, tariff, false);
+    this.addTariffVersion(vid, tariff, false, lastUpdated);
     if (becomesDefault) this.defaultTariffId = tariff.id;
     return { version: vid, isDefault: this.defaultTariffId === tariff.id };
   }
@@ -336,7 +404,7 @@ export class Csms {
   async putTokens(tokens: TokenRec[]): Promise<void> {
     const now = wallIso();
     await this.store.commit(
-      ...tokens.map((t) => this.store.op('token', [t.idTag, t.status, t.expiryDate, t.parentIdTag, now])),
+      ...tokens.map((t) => this.store.op('token', [t.idTag, t.status, t.expiryDate, t.parentIdTag, now, t.group])),
     );
     for (const t of tokens) this.tokens.set(t.idTag, t);
   }
@@ -344,9 +412,52 @@ export class Csms {
   async putChargers(chargers: ChargerRec[]): Promise<void> {
     const now = wallIso();
     await this.store.commit(
-      ...chargers.map((c) => this.store.op('chargerAdmin', [c.id, c.connectors, c.timeZone, c.tariffId, now])),
+      ...chargers.map((c) => this.store.op('chargerAdmin', [c.id, c.connectors, c.timeZone, c.tariffId, now, c.locationId])),
     );
     for (const c of chargers) this.chargers.set(c.id, c);
+  }
+
+  async putLocation(loc: LocationRec): Promise<void> {
+    await this.store.commit(
+      this.store.op('location', [loc.id, loc.name, loc.timeZone, loc.address === null ? null : JSON.stringify(loc.address), wallIso()]),
+    );
+    this.locations.set(loc.id, loc);
+  }
+
+  /** Assign a tariff (null removes the assignment). The caller has checked that targets and tariff exist. */
+  async putTariffAssignment(a: Omit<TariffAssignment, 'tariffId'> & { tariffId: string | null }): Promise<void> {
+    const s = this.store;
+    const now = wallIso();
+    switch (a.scope) {
+      case 'default':
+        await s.commit(a.tariffId === null ? s.op('settingDelete', ['default_tariff_id']) : s.op('setting', ['default_tariff_id', a.tariffId]));
+        this.defaultTariffId = a.tariffId;
+        return;
+      case 'charger': {
+        const charger = this.chargers.get(a.chargerId!)!;
+        await s.commit(s.op('chargerTariff', [charger.id, a.tariffId]));
+        this.chargers.set(charger.id, { ...charger, tariffId: a.tariffId });
+        return;
+      }
+      default: {
+        const target = a.scope === 'location' ? a.locationId! : a.scope === 'group' ? a.group! : connectorTarget(a.chargerId!, a.connectorId!);
+        await s.commit(
+          a.tariffId === null
+            ? s.op('tariffAssignmentDelete', [a.scope, target])
+            : s.op('tariffAssignmentPut', [a.scope, target, a.tariffId, now]),
+        );
+        this.assignments.set(a.scope, target, a.tariffId);
+      }
+    }
+  }
+
+  /** Every assignment in force, most specific scope first. */
+  tariffAssignments(): TariffAssignment[] {
+    const out = this.assignments.list();
+    for (const c of this.chargers.values()) if (c.tariffId !== null) out.push({ scope: 'charger', tariffId: c.tariffId, chargerId: c.id });
+    if (this.defaultTariffId !== null) out.push({ scope: 'default', tariffId: this.defaultTariffId });
+    const rank = (a: TariffAssignment): number => ['group', 'connector', 'charger', 'location', 'default'].indexOf(a.scope);
+    return out.sort((a, b) => rank(a) - rank(b));
   }
 
   // ---------------------------------------------------------------- OCPP 1.6
@@ -357,7 +468,7 @@ export class Csms {
   ): Promise<{ status: 'Accepted'; currentTime: string; interval: number }> {
     const now = wallIso();
     if (!this.chargers.has(chargerId)) {
-      this.chargers.set(chargerId, { id: chargerId, connectors: 1, timeZone: 'UTC', tariffId: null });
+      this.chargers.set(chargerId, { id: chargerId, connectors: 1, timeZone: 'UTC', tariffId: null, locationId: null });
     }
     await this.store.commit(
       this.store.op('chargerBoot', [
@@ -470,7 +581,11 @@ export class Csms {
       return { transactionId: 0, idTagInfo };
     }
     const charger = this.chargers.get(chargerId);
-    const tariff = this.tariffAt(chargerId, startMs);
+    const token = this.tokens.get(p.idTag);
+    const group = token?.group ?? null;
+    const choice = this.chooseTariff(chargerId, p.connectorId, group, startMs);
+    const tariff = choice?.version ?? null;
+    const location = charger?.locationId ? this.locations.get(charger.locationId) : undefined;
     const sess: ActiveSession = {
       id: this.nextSessionId++,
       chargerId,
@@ -479,7 +594,11 @@ export class Csms {
       startedAt,
       meterStart: p.meterStart,
       tariffVid: tariff?.vid ?? null,
-      timeZone: charger?.timeZone ?? 'UTC',
+      // Tariffs are evaluated in the location's time zone.
+      timeZone: location?.timeZone ?? charger?.timeZone ?? 'UTC',
+      locationId: location?.id ?? null,
+      // A token on the local list is a whitelist hit; an unknown one let through by policy stands in for a remote authorisation.
+      authMethod: token ? 'WHITELIST' : 'AUTH_REQUEST',
       key,
       readings: [],
       states: [],
@@ -505,6 +624,10 @@ export class Csms {
           tariff?.id ?? null,
           sess.timeZone,
           wallIso(),
+          choice?.scope ?? null,
+          sess.locationId,
+          group,
+          sess.authMethod,
         ]),
       );
     } catch (err) {
@@ -689,6 +812,8 @@ export class Csms {
       ]),
     );
     if (cost) {
+      const cdr = this.cdrOf(sess, bill.stopAt, bill.periods ?? [], cost);
+      if (cdr) ops.push(cdr);
       ops.push(s.op('costLines', [sess.id, JSON.stringify(cost.lines)]));
       ops.push(
         s.op('invoice', [
@@ -710,6 +835,29 @@ export class Csms {
     return conf;
   }
 
+  /** The CDR insert of a priced session (its id is the session id). */
+  private cdrOf(sess: ActiveSession, stopAt: string, periods: ChargingPeriod[], cost: CostBreakdown): Op | null {
+    const tariff = sess.tariffVid !== null ? this.publishedTariffVersion(sess.tariffVid) : null;
+    if (!tariff) return null;
+    const now = wallIso();
+    const cdr = buildCdr({
+      party: this.party,
+      id: String(sess.id),
+      sessionId: sess.id,
+      startedAt: sess.startedAt,
+      stoppedAt: stopAt,
+      idTag: sess.idTag,
+      authMethod: sess.authMethod,
+      location: cdrLocation(sess.locationId ? (this.locations.get(sess.locationId) ?? null) : null, sess.chargerId, sess.connectorId, sess.timeZone),
+      tariff,
+      periods,
+      cost,
+      lastUpdated: now,
+    });
+    const totals = cdrTotals(cdr);
+    return this.store.op('cdr', [cdr.id, sess.id, 0, null, now, cdr.currency, totals.excl, totals.incl, JSON.stringify(cdr)]);
+  }
+
   dataTransfer(_chargerId: string, p: DataTransferReq): DataTransferConf {
     return dataTransfer(p);
   }
@@ -717,6 +865,48 @@ export class Csms {
   activeSessionCount(): number {
     return this.active.size;
   }
+
+  // ---------------------------------------------------------------- read-only views (charger display)
+
+  /** The tariff a session this token started at this charger now would be priced with. */
+  tariffFor(chargerId: string, idTag: string, atMs: number): Tariff | null {
+    // The connector is not known before the start: connector assignments are not considered.
+    return this.chooseTariff(chargerId, 0, this.tokens.get(idTag)?.group ?? null, atMs)?.version.tariff ?? null;
+  }
+
+  /** An open session of this charger (by transaction id, else by connector); null once it is stopping. */
+  openSession(chargerId: string, ref: { transactionId?: number; connectorId?: number }): OpenSessionView | null {
+    const sess =
+      ref.transactionId !== undefined
+        ? this.active.get(ref.transactionId)
+        : ref.connectorId !== undefined && ref.connectorId > 0
+          ? this.activeByConnector.get(connKey(chargerId, ref.connectorId))
+          : undefined;
+    if (!sess || sess.chargerId !== chargerId || sess.stopping) return null;
+    const version = sess.tariffVid !== null ? this.tariffVersions.get(sess.tariffVid) : undefined;
+    return {
+      id: sess.id,
+      idTag: sess.idTag,
+      startedAt: sess.startedAt,
+      meterStart: sess.meterStart,
+      readings: sess.readings,
+      states: sess.states,
+      timeZone: sess.timeZone,
+      tariff: version?.tariff ?? null,
+    };
+  }
+}
+
+/** What the charger display needs of an open session; the arrays are live, not copies. */
+export interface OpenSessionView {
+  id: number;
+  idTag: string;
+  startedAt: string;
+  meterStart: number;
+  readings: readonly MeterReading[];
+  states: readonly StateChange[];
+  timeZone: string;
+  tariff: Tariff | null;
 }
 
 function startKey(chargerId: string, connectorId: number, idTag: string, startedAt: string, meterStart: number): string {

@@ -2,10 +2,18 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { IANAZone } from 'luxon';
 import { TariffValidationError, validateTariff } from './billing/tariff-validation.js';
+import type { LocationRec } from './cdr.js';
+import { DEFAULT_PARTY } from './cdr.js';
+import { correctCdr, CorrectionError, type CorrectionRequest } from './cdr-corrections.js';
 import type { ChargerRec, Csms, TokenRec, TokenStatus } from './csms.js';
+import { invoicePdf, statementPdf } from './invoice-pdf.js';
+import { invoiceHtml, statementHtml } from './invoice-html.js';
+import { loadInvoice, loadStatement, type StatementQuery } from './invoices.js';
+import { createOcpiRouter, listCdrs, listTariffs, type OcpiOptions } from './ocpi-api.js';
 import type { OcppEndpoint } from './ocpp-server.js';
 import { costDimensions } from './session-billing.js';
 import type { Store } from './store/store.js';
+import { SCOPE_PRECEDENCE, type AssignmentScope } from './tariff-assignments.js';
 
 export class ApiError extends Error {
   constructor(
@@ -30,6 +38,11 @@ interface SessionRow {
   meter_start: number;
   reservation_id: number | null;
   tariff_id: string | null;
+  tariff_vid: number | null;
+  tariff_scope: string | null;
+  location_id: string | null;
+  token_group: string | null;
+  auth_method: string | null;
   time_zone: string;
   stopped_at: string | null;
   meter_stop: number | null;
@@ -100,6 +113,11 @@ function sessionJson(r: SessionRow, lines?: CostLineRow[]): Record<string, unkno
     stopReason: r.stop_reason,
     flags: JSON.parse(r.flags) as string[],
     tariffId: r.tariff_id,
+    tariffVersion: r.tariff_vid,
+    tariffScope: r.tariff_scope,
+    locationId: r.location_id,
+    tokenGroup: r.token_group,
+    authMethod: r.auth_method,
     timeZone: r.time_zone,
     invoiceId: r.invoice_id,
     pricingError: r.pricing_error,
@@ -135,9 +153,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function parseToken(v: unknown, at: string): TokenRec {
-  if (!isObject(v)) throw bad(at || '(body)', 'a token must be a JSON object { idTag, status?, expiryDate?, parentIdTag? }');
-  const known = new Set(['idTag', 'status', 'expiryDate', 'parentIdTag']);
-  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(at + k, `unknown field ${k}; a token has idTag, status, expiryDate, parentIdTag`);
+  if (!isObject(v)) throw bad(at || '(body)', 'a token must be a JSON object { idTag, status?, expiryDate?, parentIdTag?, group? }');
+  const known = new Set(['idTag', 'status', 'expiryDate', 'parentIdTag', 'group']);
+  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(at + k, `unknown field ${k}; a token has idTag, status, expiryDate, parentIdTag, group`);
   const idTag = v.idTag;
   if (typeof idTag !== 'string' || idTag.length < 1 || idTag.length > 20) {
     throw bad(at + 'idTag', 'idTag must be a string of 1 to 20 characters (OCPP 1.6 IdToken)');
@@ -160,13 +178,26 @@ function parseToken(v: unknown, at: string): TokenRec {
     }
     parentIdTag = v.parentIdTag;
   }
-  return { idTag, status: status as TokenStatus, expiryDate, parentIdTag };
+  let group: string | null = null;
+  if (v.group !== undefined && v.group !== null) {
+    if (typeof v.group !== 'string' || v.group.length < 1 || v.group.length > 64) {
+      throw bad(at + 'group', 'group must be a string of 1 to 64 characters (the customer group the token belongs to)');
+    }
+    group = v.group;
+  }
+  return { idTag, status: status as TokenStatus, expiryDate, parentIdTag, group };
+}
+
+/** A token as the API shows it: group only when the token has one. */
+function tokenJson(t: TokenRec): Record<string, unknown> {
+  const { group, ...rest } = t;
+  return group === null ? rest : { ...rest, group };
 }
 
 function parseCharger(v: unknown, at: string, csms: Csms): ChargerRec {
-  if (!isObject(v)) throw bad(at || '(body)', 'a charger must be a JSON object { id, connectors?, timeZone?, tariffId? }');
-  const known = new Set(['id', 'connectors', 'timeZone', 'tariffId']);
-  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(at + k, `unknown field ${k}; a charger has id, connectors, timeZone, tariffId`);
+  if (!isObject(v)) throw bad(at || '(body)', 'a charger must be a JSON object { id, connectors?, timeZone?, tariffId?, locationId? }');
+  const known = new Set(['id', 'connectors', 'timeZone', 'tariffId', 'locationId']);
+  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(at + k, `unknown field ${k}; a charger has id, connectors, timeZone, tariffId, locationId`);
   const id = v.id;
   if (typeof id !== 'string' || id.length < 1 || id.length > 255 || /[/\s]/.test(id)) {
     throw bad(at + 'id', 'id must be a string of 1 to 255 characters without "/" or spaces (it is the OCPP identity)');
@@ -194,8 +225,93 @@ function parseCharger(v: unknown, at: string, csms: Csms): ChargerRec {
     }
     else tariffId = v.tariffId;
   }
-  return { id, connectors, timeZone, tariffId };
+  let locationId = existing?.locationId ?? null;
+  if (v.locationId !== undefined) {
+    if (v.locationId === null) locationId = null;
+    else if (typeof v.locationId !== 'string' || !csms.locations.has(v.locationId)) {
+      throw bad(at + 'locationId', 'locationId must name a location already posted to /api/locations (or be null)');
+    } else locationId = v.locationId;
+  }
+  return { id, connectors, timeZone, tariffId, locationId };
 }
+
+const LOCATION_ID = /^[A-Za-z0-9_.:-]{1,36}$/;
+
+function parseLocation(v: unknown): LocationRec {
+  if (!isObject(v)) throw bad('(body)', 'a location must be a JSON object { id, name, timeZone, address? }');
+  const known = new Set(['id', 'name', 'timeZone', 'address']);
+  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(k, `unknown field ${k}; a location has id, name, timeZone, address`);
+  if (typeof v.id !== 'string' || !LOCATION_ID.test(v.id)) throw bad('id', 'id must be 1 to 36 characters of letters, digits, _ . : -');
+  if (typeof v.name !== 'string' || v.name.length < 1 || v.name.length > 255) throw bad('name', 'name must be a string of 1 to 255 characters');
+  if (typeof v.timeZone !== 'string' || !IANAZone.isValidZone(v.timeZone)) {
+    throw bad('timeZone', 'timeZone must be an IANA time zone such as Europe/Amsterdam');
+  }
+  let address: LocationRec['address'] = null;
+  if (v.address !== undefined && v.address !== null) {
+    const a = v.address;
+    if (!isObject(a)) throw bad('address', 'address must be an object { address, city, postalCode?, country }');
+    for (const k of Object.keys(a)) if (!['address', 'city', 'postalCode', 'country'].includes(k)) throw bad(`address.${k}`, `unknown field ${k}`);
+    if (typeof a.address !== 'string' || a.address.length > 45) throw bad('address.address', 'address.address must be a string of at most 45 characters');
+    if (typeof a.city !== 'string' || a.city.length > 45) throw bad('address.city', 'address.city must be a string of at most 45 characters');
+    if (a.postalCode !== undefined && (typeof a.postalCode !== 'string' || a.postalCode.length > 10)) {
+      throw bad('address.postalCode', 'address.postalCode must be a string of at most 10 characters');
+    }
+    if (typeof a.country !== 'string' || !/^[A-Z]{3}$/.test(a.country)) throw bad('address.country', 'address.country must be an ISO 3166 alpha-3 code such as NLD');
+    address = { address: a.address, city: a.city, country: a.country, ...(a.postalCode !== undefined ? { postalCode: a.postalCode as string } : {}) };
+  }
+  return { id: v.id, name: v.name, timeZone: v.timeZone, address };
+}
+
+function parseAssignment(v: unknown, csms: Csms) {
+  if (!isObject(v)) throw bad('(body)', 'an assignment must be a JSON object { tariffId, scope, locationId?, chargerId?, connectorId?, group? }');
+  const known = new Set(['tariffId', 'scope', 'locationId', 'chargerId', 'connectorId', 'group']);
+  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(k, `unknown field ${k}`);
+  const scope = v.scope as AssignmentScope;
+  if (!SCOPE_PRECEDENCE.includes(scope)) throw bad('scope', `scope must be one of ${SCOPE_PRECEDENCE.join(', ')}`);
+  const tariffId = v.tariffId;
+  if (tariffId !== null && (typeof tariffId !== 'string' || !csms.hasTariff(tariffId))) {
+    throw bad('tariffId', 'tariffId must name a tariff already posted to /api/tariffs (or be null to remove the assignment)');
+  }
+  const out: { scope: AssignmentScope; tariffId: string | null; locationId?: string; chargerId?: string; connectorId?: number; group?: string } = { scope, tariffId };
+  const needs: Record<AssignmentScope, string[]> = { location: ['locationId'], charger: ['chargerId'], connector: ['chargerId', 'connectorId'], group: ['group'], default: [] };
+  for (const k of ['locationId', 'chargerId', 'connectorId', 'group']) {
+    if (!needs[scope].includes(k) && v[k] !== undefined) throw bad(k, `${k} does not belong to scope ${scope}`);
+  }
+  if (scope === 'location') {
+    if (typeof v.locationId !== 'string' || !csms.locations.has(v.locationId)) throw bad('locationId', 'locationId must name a location posted to /api/locations');
+    out.locationId = v.locationId;
+  }
+  if (scope === 'charger' || scope === 'connector') {
+    if (typeof v.chargerId !== 'string' || !csms.chargers.has(v.chargerId)) throw bad('chargerId', 'chargerId must name a known charger (POST /api/chargers first)');
+    out.chargerId = v.chargerId;
+  }
+  if (scope === 'connector') {
+    if (typeof v.connectorId !== 'number' || !Number.isInteger(v.connectorId) || v.connectorId < 1 || v.connectorId > 100) {
+      throw bad('connectorId', 'connectorId must be a whole number from 1 to 100');
+    }
+    out.connectorId = v.connectorId;
+  }
+  if (scope === 'group') {
+    if (typeof v.group !== 'string' || v.group.length < 1 || v.group.length > 64) throw bad('group', 'group must be a string of 1 to 64 characters');
+    out.group = v.group;
+  }
+  return out;
+}
+
+function statementQuery(q: Request['query']): StatementQuery {
+  const month = String(q.month ?? '');
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw bad('month', 'month must be YYYY-MM, e.g. 2026-03');
+  const idTag = q.idTag === undefined ? undefined : String(q.idTag);
+  const group = q.group === undefined ? undefined : String(q.group);
+  if ((idTag === undefined) === (group === undefined)) throw bad('idTag', 'give exactly one of idTag or group');
+  return { month, ...(idTag !== undefined ? { idTag } : {}), ...(group !== undefined ? { group } : {}) };
+}
+
+const download = (res: Response, filename: string, pdf: Buffer): void => {
+  res.setHeader('Content-Type', 'application/pdf');
+  res.setHeader('Content-Disposition', `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+  res.send(pdf);
+};
 
 export interface ApiContext {
   csms: Csms;
@@ -203,10 +319,13 @@ export interface ApiContext {
   ocpp: OcppEndpoint;
   version: string;
   startedAtMs: number;
+  /** OCPI endpoints under /ocpi/2.2.1 (party defaults to NL / CBX, no auth). */
+  ocpi?: OcpiOptions;
 }
 
 export function createApi(ctx: ApiContext): express.Express {
   const { csms, store, ocpp } = ctx;
+  const ocpiOpts: OcpiOptions = ctx.ocpi ?? { party: csms.party ?? DEFAULT_PARTY };
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -241,6 +360,7 @@ export function createApi(ctx: ApiContext): express.Express {
       model: string | null;
       time_zone: string;
       tariff_id: string | null;
+      location_id: string | null;
       registered: number;
       last_boot_at: string | null;
       last_heartbeat_at: string | null;
@@ -262,6 +382,7 @@ export function createApi(ctx: ApiContext): express.Express {
         model: r.model,
         timeZone: r.time_zone,
         tariffId: r.tariff_id,
+        locationId: r.location_id,
         registered: r.registered === 1,
         lastBootAt: r.last_boot_at,
         lastHeartbeatAt: r.last_heartbeat_at,
@@ -323,7 +444,7 @@ export function createApi(ctx: ApiContext): express.Express {
 
   // ------------------------------------------------------------ tokens
   api.get('/tokens', (_req, res) => {
-    res.json({ items: [...csms.tokens.values()] });
+    res.json({ items: [...csms.tokens.values()].map(tokenJson) });
   });
 
   api.post('/tokens', async (req, res) => {
@@ -331,7 +452,7 @@ export function createApi(ctx: ApiContext): express.Express {
     if (items.length === 0) throw bad('(body)', 'send one token object or a non-empty array of them');
     const tokens = items.map((v, i) => parseToken(v, prefix(i)));
     await csms.putTokens(tokens);
-    res.status(200).json({ items: tokens, total: tokens.length });
+    res.status(200).json({ items: tokens.map(tokenJson), total: tokens.length });
   });
 
   // ------------------------------------------------------------ sessions
@@ -393,33 +514,101 @@ export function createApi(ctx: ApiContext): express.Express {
   });
 
   // ------------------------------------------------------------ invoices
-  api.get('/invoices/:id', async (req, res) => {
-    const id = optInt(req.params.id, 'id', 0, 1, Number.MAX_SAFE_INTEGER);
-    const inv = await store.read<{
-      id: number;
-      number: string;
-      year: number;
-      session_id: number;
-      issued_at: string;
-      currency: string;
-      total_excl_vat: string;
-      total_incl_vat: string;
-      vat_json: string;
-    }>('invoiceById', [id]);
+  const invoiceOr404 = async (idText: string) => {
+    const id = optInt(idText, 'id', 0, 1, Number.MAX_SAFE_INTEGER);
+    const inv = await loadInvoice(store, id);
     if (!inv) throw new ApiError(404, 'not-found', `no invoice ${id}`);
-    const lines = await store.readAll<CostLineRow>('costLinesOfSession', [inv.session_id]);
-    res.json({
-      id: inv.id,
-      number: inv.number,
-      year: inv.year,
-      sessionId: inv.session_id,
-      issuedAt: inv.issued_at,
-      currency: inv.currency,
-      lines: lines.map(lineJson),
-      totalExclVat: inv.total_excl_vat,
-      totalInclVat: inv.total_incl_vat,
-      vat: JSON.parse(inv.vat_json),
-    });
+    return inv;
+  };
+  api.get('/invoices/:id.html', async (req, res) => {
+    const { view } = await invoiceOr404(String(req.params.id));
+    res.type('text/html; charset=utf-8').send(invoiceHtml(view));
+  });
+  api.get('/invoices/:id.pdf', async (req, res) => {
+    const { view } = await invoiceOr404(String(req.params.id));
+    download(res, `invoice-${view.number}.pdf`, await invoicePdf(view));
+  });
+  api.get('/invoices/:id', async (req, res) => {
+    const { view, lines } = await invoiceOr404(String(req.params.id));
+    res.json({ ...view, lines: lines.map(lineJson) });
+  });
+
+  // ------------------------------------------------------------ statements
+  api.get('/statements', async (req, res) => {
+    res.json(await loadStatement(store, statementQuery(req.query)));
+  });
+  api.get('/statements.html', async (req, res) => {
+    res.type('text/html; charset=utf-8').send(statementHtml(await loadStatement(store, statementQuery(req.query))));
+  });
+  api.get('/statements.pdf', async (req, res) => {
+    const st = await loadStatement(store, statementQuery(req.query));
+    download(res, `statement-${st.idTag ?? st.group}-${st.month}.pdf`, await statementPdf(st));
+  });
+
+  // ------------------------------------------------------------ locations and tariff assignments
+  api.get('/locations', (_req, res) => {
+    const items = [...csms.locations.values()];
+    res.json({ items, total: items.length });
+  });
+  api.post('/locations', async (req, res) => {
+    const loc = parseLocation(req.body);
+    await csms.putLocation(loc);
+    res.status(200).json(loc);
+  });
+  api.get('/tariff-assignments', (_req, res) => {
+    const items = csms.tariffAssignments();
+    res.json({ items, total: items.length, precedence: SCOPE_PRECEDENCE });
+  });
+  api.post('/tariff-assignments', async (req, res) => {
+    const a = parseAssignment(req.body, csms);
+    await csms.putTariffAssignment(a);
+    res.status(200).json(a);
+  });
+  api.get('/tariffs/ocpi', async (req, res) => {
+    const page = { offset: optInt(req.query.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER), limit: optInt(req.query.limit, 'limit', 100, 1, 10000) };
+    const { items, total } = await listTariffs(store, ocpiOpts.party, page);
+    res.json({ items, total, ...page });
+  });
+
+  // ------------------------------------------------------------ CDRs
+  api.get('/cdrs', async (req, res) => {
+    const page: { offset: number; limit: number; from?: string; to?: string } = {
+      offset: optInt(req.query.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+      limit: optInt(req.query.limit, 'limit', 100, 1, 10000),
+    };
+    const from = optIso(req.query.from, 'from');
+    const to = optIso(req.query.to, 'to');
+    if (from) page.from = from;
+    if (to) page.to = to;
+    const sessionId = req.query.sessionId === undefined ? undefined : optInt(req.query.sessionId, 'sessionId', 0, 1, Number.MAX_SAFE_INTEGER);
+    const { items, total } = await listCdrs(store, page, sessionId);
+    res.json({ items, total, limit: page.limit, offset: page.offset });
+  });
+  api.get('/cdrs/:id', async (req, res) => {
+    const row = await store.read<{ json: string }>('cdrById', [String(req.params.id)]);
+    if (!row) throw new ApiError(404, 'not-found', `no CDR ${req.params.id}`);
+    // The stored text as is: a CDR never changes, byte for byte.
+    res.type('application/json').send(row.json);
+  });
+  api.post('/cdrs/:id/corrections', async (req, res) => {
+    const body = req.body as unknown;
+    if (!isObject(body)) throw bad('(body)', 'send { tariffId? | tariff?, meterStartWh?, meterStopWh?, remark? }');
+    const known = new Set(['tariffId', 'tariff', 'meterStartWh', 'meterStopWh', 'remark']);
+    for (const k of Object.keys(body)) if (!known.has(k)) throw bad(k, `unknown field ${k}; a correction has tariffId, tariff, meterStartWh, meterStopWh, remark`);
+    if (Object.keys(body).filter((k) => k !== 'remark').length === 0) throw bad('(body)', 'say what to correct: tariffId, tariff, meterStartWh and/or meterStopWh');
+    if (body.tariffId !== undefined && body.tariff !== undefined) throw bad('tariff', 'give tariffId or tariff, not both');
+    if (body.tariffId !== undefined && typeof body.tariffId !== 'string') throw bad('tariffId', 'tariffId must be a string');
+    for (const k of ['meterStartWh', 'meterStopWh'] as const) {
+      const n = body[k];
+      if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) throw bad(k, `${k} must be a whole number of Wh >= 0`);
+    }
+    if (body.remark !== undefined && (typeof body.remark !== 'string' || body.remark.length > 255)) throw bad('remark', 'remark must be a string of at most 255 characters');
+    try {
+      res.status(201).json(await correctCdr(csms, store, String(req.params.id), body as CorrectionRequest));
+    } catch (err) {
+      if (err instanceof CorrectionError) throw new ApiError(err.status, err.code, err.message, err.field);
+      throw err;
+    }
   });
 
   // ------------------------------------------------------------ reconciliation
@@ -445,6 +634,7 @@ export function createApi(ctx: ApiContext): express.Express {
   });
 
   app.use('/api', api);
+  app.use('/ocpi/2.2.1', createOcpiRouter(store, ocpiOpts));
 
   app.use((req, _res, next) => {
     next(new ApiError(404, 'not-found', `no route ${req.method} ${req.path}; the API lives under /api (see docs/http-api.md)`));

@@ -5,17 +5,24 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RPCServer, createRPCError } from 'ocpp-rpc';
 import { OcppRequestError, type Csms } from './csms.js';
+import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from './running-cost.js';
+import type { DataTransferConf } from './vendors.js';
 
 // The server-side client type is not exported by ocpp-rpc's typings under a public name.
 interface ServerClient {
   identity: string | undefined;
   handle(method: string, handler: (call: { params?: Record<string, any> }) => unknown): void;
+  call(method: string, params: Record<string, unknown>, options?: { callTimeoutMs?: number }): Promise<any>;
   close(opts?: { code?: number; reason?: string; awaitPending?: boolean; force?: boolean }): Promise<unknown>;
   once(event: 'close', cb: () => void): void;
   on(event: string, cb: (...args: any[]) => void): void;
 }
 
 const OCPP_PATH = '/ocpp/';
+const COST_MESSAGE_TIMEOUT_MS = 30_000;
+
+/** Runs after a charger's message was answered, with its result; chosen before the handler runs. */
+type AfterAnswer = ((result: any) => void) | null;
 
 export class OcppEndpoint {
   readonly rpc: RPCServer;
@@ -27,6 +34,7 @@ export class OcppEndpoint {
   constructor(
     private readonly csms: Csms,
     private readonly log: (line: string) => void,
+    private readonly costDisplay: RunningCostNotifier | null = null,
   ) {
     this.rpc = new RPCServer({
       protocols: ['ocpp1.6'],
@@ -67,6 +75,13 @@ export class OcppEndpoint {
     return this.all.size;
   }
 
+  /** A cost message to a charger's current connection (CSMS-initiated DataTransfer). */
+  sendCostMessage(chargerId: string, messageId: CostMessageId, data: string): Promise<DataTransferConf> {
+    const client = this.current.get(chargerId);
+    if (!client) return Promise.reject(new Error('not connected'));
+    return client.call('DataTransfer', { vendorId: COST_VENDOR_ID, messageId, data }, { callTimeoutMs: COST_MESSAGE_TIMEOUT_MS });
+  }
+
   private onClient(client: ServerClient): void {
     const id = client.identity ?? '';
     const previous = this.current.get(id);
@@ -75,15 +90,23 @@ export class OcppEndpoint {
     if (previous) this.log(`charger ${id} reconnected (the old connection is still open)`);
     client.once('close', () => {
       this.all.delete(client);
-      if (this.current.get(id) === client) this.current.delete(id);
+      if (this.current.get(id) === client) {
+        this.current.delete(id);
+        this.costDisplay?.forgetConnection(id);
+      }
     });
     this.csms.ensureCharger(id);
     const c = this.csms;
     const wrap =
-      (fn: (params: any) => unknown) =>
+      (fn: (params: any) => unknown, after?: ((params: any) => AfterAnswer) | null) =>
       async (call: { params?: Record<string, any> }): Promise<unknown> => {
         try {
-          return await fn(call.params ?? {});
+          const params = call.params ?? {};
+          const then = after ? this.safely(id, () => after(params)) : null;
+          const result = await fn(params);
+          // setImmediate runs once the answer has been written: follow-up calls never delay it.
+          if (then) setImmediate(() => this.safely(id, () => then(result)));
+          return result;
         } catch (err) {
           if (err instanceof OcppRequestError) throw createRPCError(err.rpcCode, err.message, {});
           this.log(`charger ${id}: internal error: ${(err as Error).message}`);
@@ -93,14 +116,36 @@ export class OcppEndpoint {
     client.handle('BootNotification', wrap((p) => c.bootNotification(id, p)));
     client.handle('Heartbeat', wrap(() => c.heartbeat(id)));
     client.handle('StatusNotification', wrap((p) => c.statusNotification(id, p)));
-    client.handle('Authorize', wrap((p) => c.authorize(id, p)));
-    client.handle('StartTransaction', wrap((p) => c.startTransaction(id, p)));
-    client.handle('MeterValues', wrap((p) => c.meterValues(id, p)));
-    client.handle('StopTransaction', wrap((p) => c.stopTransaction(id, p)));
+    const cost = this.costDisplay;
+    client.handle('Authorize', wrap((p) => c.authorize(id, p), cost && ((p) => (r) => cost.afterAuthorize(id, p.idTag, r.idTagInfo))));
+    client.handle(
+      'StartTransaction',
+      wrap((p) => c.startTransaction(id, p), cost && ((p) => (r) => cost.afterStart(id, p.idTag, r.transactionId, r.idTagInfo))),
+    );
+    client.handle(
+      'MeterValues',
+      wrap((p) => c.meterValues(id, p), cost?.runningCostEnabled ? (p) => () => cost.afterMeterValues(id, p) : undefined),
+    );
+    // Only the stop that closes an open session shows a final cost (not a repeated stop).
+    const closesSession = (p: { transactionId: number }): boolean => c.openSession(id, { transactionId: p.transactionId }) !== null;
+    client.handle(
+      'StopTransaction',
+      wrap((p) => c.stopTransaction(id, p), cost && ((p) => (closesSession(p) ? () => cost.afterStop(id, p.transactionId) : null))),
+    );
     client.handle('DataTransfer', wrap((p) => c.dataTransfer(id, p)));
     // Notifications a 1.6 charger may send on its own; acknowledged, nothing to keep yet.
     client.handle('DiagnosticsStatusNotification', wrap(() => ({})));
     client.handle('FirmwareStatusNotification', wrap(() => ({})));
+  }
+
+  /** A follow-up that fails is logged; it never fails the charger's own message. */
+  private safely<T>(chargerId: string, fn: () => T): T | null {
+    try {
+      return fn();
+    } catch (err) {
+      this.log(`charger ${chargerId}: follow-up failed: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   /** Close every connection after its in-flight calls are answered, then the server. */

@@ -5,9 +5,11 @@ import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PARTY } from './cdr.js';
 import { Csms } from './csms.js';
 import { createApi } from './http-api.js';
 import { OcppEndpoint } from './ocpp-server.js';
+import { RunningCostNotifier, type CompletedSessionRow } from './running-cost.js';
 import { Store, type StoreStats } from './store/store.js';
 
 export interface BackendOptions {
@@ -17,9 +19,19 @@ export interface BackendOptions {
   dbPath: string;
   unknownTagPolicy?: 'reject' | 'accept';
   heartbeatIntervalSec?: number;
+  /** Simulated seconds between RunningCost messages to a charger's display (default 300; 0 = none). */
+  runningCostIntervalSec?: number;
+  /** Base URL drivers reach the back end at, for invoice links on charger displays (default http://HOST:PORT). */
+  publicUrl?: string;
   log?: (line: string) => void;
   /** Most units of work committed in one transaction (default 500). */
   maxBatch?: number;
+  /**
+   * OCPI 2.2.1 endpoints: owner of CDRs and tariffs (default NL / CBX), page size maximum
+   * (default 100) and an optional credentials token (default: the CHARGEBENCH_OCPI_TOKEN
+   * environment variable; unset = no auth).
+   */
+  ocpi?: { countryCode?: string; partyId?: string; token?: string | null; maxLimit?: number };
 }
 
 export interface Backend {
@@ -51,15 +63,36 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store = await Store.open(opts.dbPath, { maxBatch: opts.maxBatch });
+  const party = { countryCode: opts.ocpi?.countryCode ?? DEFAULT_PARTY.countryCode, partyId: opts.ocpi?.partyId ?? DEFAULT_PARTY.partyId };
+  const ocpiToken = opts.ocpi?.token !== undefined ? opts.ocpi.token : (process.env.CHARGEBENCH_OCPI_TOKEN || null);
   let server: Server | undefined;
   try {
     const csms = await Csms.create(store, {
       unknownTagPolicy: opts.unknownTagPolicy ?? 'reject',
       heartbeatIntervalSec: opts.heartbeatIntervalSec ?? 300,
       log,
+      party,
     });
-    const ocpp = new OcppEndpoint(csms, log);
-    const app = createApi({ csms, store, ocpp, version: packageVersion(), startedAtMs: Date.now() });
+    let publicUrl = opts.publicUrl ?? '';
+    const costDisplay: RunningCostNotifier = new RunningCostNotifier(
+      csms,
+      (id) => store.read<CompletedSessionRow>('sessionById', [id]),
+      (chargerId, messageId, data) => ocpp.sendCostMessage(chargerId, messageId, data),
+      {
+        intervalSec: opts.runningCostIntervalSec ?? 300,
+        invoiceUrl: (invoiceId) => `${publicUrl}/api/invoices/${invoiceId}`,
+        log,
+      },
+    );
+    const ocpp = new OcppEndpoint(csms, log, costDisplay);
+    const app = createApi({
+      csms,
+      store,
+      ocpp,
+      version: packageVersion(),
+      startedAtMs: Date.now(),
+      ocpi: { party, token: ocpiToken, maxLimit: opts.ocpi?.maxLimit },
+    });
     const srv = createServer({ noDelay: true }, app);
     server = srv;
     srv.on('upgrade', (req, socket: Duplex, head: Buffer) => {
@@ -69,13 +102,15 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     });
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
-      srv.listen({ host, port: opts.port ?? 8180 }, () => {
+      // A deep accept queue: a fleet opens thousands of sockets within seconds (capped by net.core.somaxconn).
+      srv.listen({ host, port: opts.port ?? 8180, backlog: 4096 }, () => {
         srv.off('error', reject);
         resolve();
       });
     });
     const addr = srv.address();
     const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 8180);
+    if (!publicUrl) publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
     let closing: Promise<void> | null = null;
     return {

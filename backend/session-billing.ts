@@ -5,7 +5,7 @@
 import { Decimal } from 'decimal.js';
 import { buildChargingPeriods, type MeterReading, type StateChange } from './billing/periods.js';
 import { priceSession } from './billing/pricing.js';
-import type { CostBreakdown, Tariff } from './billing/ocpi.js';
+import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
 
 /** Connector statuses that switch the session between TIME (charging) and PARKING_TIME. */
 export function chargingStateOf(status: string): boolean | null {
@@ -41,6 +41,10 @@ export interface SessionBill {
   flags: string[];
   cost: CostBreakdown | null;
   pricingError: string | null;
+  /** The stop instant billed (the start when the stop came before it). */
+  stopAt: string;
+  /** The OCPI charging periods that were priced (null when not priced); the CDR publishes them. */
+  periods: ChargingPeriod[] | null;
 }
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -131,6 +135,8 @@ export function billSession(f: SessionFacts): SessionBill {
     flags,
     cost: null,
     pricingError: null,
+    stopAt,
+    periods: null,
   };
   if (!f.tariff) {
     flags.push('no-tariff');
@@ -138,6 +144,7 @@ export function billSession(f: SessionFacts): SessionBill {
   }
   try {
     const periods = buildChargingPeriods({ startAt: f.startedAt, stopAt, readings, states });
+    bill.periods = periods;
     bill.cost = priceSession(f.tariff, {
       start_date_time: f.startedAt,
       end_date_time: stopAt,
@@ -149,6 +156,19 @@ export function billSession(f: SessionFacts): SessionBill {
     bill.pricingError = err instanceof Error ? err.message : String(err);
   }
   return bill;
+}
+
+/** Prices already built charging periods again with another tariff (CDR corrections). */
+export function repriceSession(
+  tariff: Tariff,
+  s: { startedAt: string; stoppedAt: string; timeZone: string; periods: ChargingPeriod[] },
+): CostBreakdown {
+  return priceSession(tariff, {
+    start_date_time: s.startedAt,
+    end_date_time: s.stoppedAt,
+    time_zone: s.timeZone,
+    charging_periods: s.periods,
+  });
 }
 
 export interface VatLine {

@@ -176,6 +176,67 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (charger_id, transaction_id, timestamp, meter_stop)
   );
   `,
+  // 2: locations, tariff assignments, token groups, CDRs
+  `
+  CREATE TABLE locations (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    time_zone    TEXT NOT NULL,
+    address_json TEXT,                    -- { address, city, postalCode, country }
+    updated_at   TEXT NOT NULL
+  ) WITHOUT ROWID;
+  ALTER TABLE chargers ADD COLUMN location_id TEXT;
+  ALTER TABLE tokens ADD COLUMN group_id TEXT;
+
+  -- Location, connector and group assignments; the charger's own tariff stays in
+  -- chargers.tariff_id and the default in settings.default_tariff_id.
+  CREATE TABLE tariff_assignments (
+    scope      TEXT NOT NULL,             -- location | connector | group
+    target     TEXT NOT NULL,             -- location id, "chargerId/connectorId", group name
+    tariff_id  TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (scope, target)
+  ) WITHOUT ROWID;
+
+  -- OCPI last_updated of each tariff version, normalised so date filters compare as text.
+  ALTER TABLE tariffs ADD COLUMN last_updated TEXT;
+  UPDATE tariffs SET last_updated = COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', json->>'last_updated'), created_at);
+
+  ALTER TABLE sessions ADD COLUMN tariff_scope TEXT;   -- which assignment chose the tariff
+  ALTER TABLE sessions ADD COLUMN location_id TEXT;
+  ALTER TABLE sessions ADD COLUMN token_group TEXT;    -- the token's group at session start
+  ALTER TABLE sessions ADD COLUMN auth_method TEXT;    -- OCPI AuthMethod
+  CREATE INDEX sessions_id_tag ON sessions (id_tag);
+  CREATE INDEX sessions_token_group ON sessions (token_group) WHERE token_group IS NOT NULL;
+
+  ALTER TABLE cost_lines ADD COLUMN reservation INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX invoices_issued ON invoices (issued_at);
+
+  -- OCPI CDRs: the JSON is the published object; the columns are copies for filtering.
+  CREATE TABLE cdrs (
+    seq                 INTEGER PRIMARY KEY,
+    id                  TEXT NOT NULL UNIQUE,
+    session_id          INTEGER NOT NULL,
+    credit              INTEGER NOT NULL DEFAULT 0,
+    credit_reference_id TEXT,
+    last_updated        TEXT NOT NULL,
+    currency            TEXT NOT NULL,
+    total_excl_vat      TEXT NOT NULL,
+    total_incl_vat      TEXT NOT NULL,
+    json                TEXT NOT NULL
+  );
+  CREATE INDEX cdrs_last_updated ON cdrs (last_updated, seq);
+  CREATE INDEX cdrs_session ON cdrs (session_id, seq);
+  -- A CDR is credited at most once.
+  CREATE UNIQUE INDEX cdrs_credited_once ON cdrs (credit_reference_id) WHERE credit_reference_id IS NOT NULL;
+  -- Immutable: a correction is a credit CDR plus a new CDR, never an edit.
+  CREATE TRIGGER cdrs_no_update BEFORE UPDATE ON cdrs BEGIN
+    SELECT RAISE(ABORT, 'CDRs are immutable; post a correction instead');
+  END;
+  CREATE TRIGGER cdrs_no_delete BEFORE DELETE ON cdrs BEGIN
+    SELECT RAISE(ABORT, 'CDRs are immutable; post a correction instead');
+  END;
+  `,
 ];
 
 export async function migrate(db: Db): Promise<{ from: number; to: number }> {

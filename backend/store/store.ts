@@ -13,22 +13,30 @@ const WRITE_SQL = {
       serial_number = excluded.serial_number, firmware_version = excluded.firmware_version,
       registered = 1, last_boot_at = excluded.last_boot_at`,
   chargerEnsure: `INSERT INTO chargers (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING`,
-  chargerAdmin: `INSERT INTO chargers (id, connectors, time_zone, tariff_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+  chargerAdmin: `INSERT INTO chargers (id, connectors, time_zone, tariff_id, created_at, location_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
     ON CONFLICT (id) DO UPDATE SET connectors = excluded.connectors, time_zone = excluded.time_zone,
-      tariff_id = excluded.tariff_id`,
+      tariff_id = excluded.tariff_id, location_id = excluded.location_id`,
+  chargerTariff: `UPDATE chargers SET tariff_id = ?2 WHERE id = ?1`,
+  location: `INSERT INTO locations (id, name, time_zone, address_json, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,
+      address_json = excluded.address_json, updated_at = excluded.updated_at`,
+  tariffAssignmentPut: `INSERT INTO tariff_assignments (scope, target, tariff_id, updated_at) VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT (scope, target) DO UPDATE SET tariff_id = excluded.tariff_id, updated_at = excluded.updated_at`,
+  tariffAssignmentDelete: `DELETE FROM tariff_assignments WHERE scope = ?1 AND target = ?2`,
+  settingDelete: `DELETE FROM settings WHERE key = ?1`,
   chargerHeartbeat: `UPDATE chargers SET last_heartbeat_at = ?2 WHERE id = ?1`,
   status: `INSERT INTO status_history (charger_id, connector_id, status, error_code, info, vendor_id, vendor_error_code, at, at_from_message, received_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
-  token: `INSERT INTO tokens (id_tag, status, expiry_date, parent_id_tag, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+  token: `INSERT INTO tokens (id_tag, status, expiry_date, parent_id_tag, updated_at, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
     ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, expiry_date = excluded.expiry_date,
-      parent_id_tag = excluded.parent_id_tag, updated_at = excluded.updated_at`,
-  tariffInsert: `INSERT INTO tariffs (vid, id, valid_from, valid_to, json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
+      parent_id_tag = excluded.parent_id_tag, updated_at = excluded.updated_at, group_id = excluded.group_id`,
+  tariffInsert: `INSERT INTO tariffs (vid, id, valid_from, valid_to, json, created_at, last_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
   tariffSupersede: `UPDATE tariffs SET superseded = 1 WHERE id = ?1 AND vid < ?2
     AND COALESCE(valid_from, '') = COALESCE(?3, '') AND COALESCE(valid_to, '') = COALESCE(?4, '')`,
   setting: `INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   sessionStart: `INSERT INTO sessions (id, charger_id, connector_id, id_tag, state, started_at, meter_start, reservation_id,
-      tariff_vid, tariff_id, time_zone, received_at)
-    VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+      tariff_vid, tariff_id, time_zone, received_at, tariff_scope, location_id, token_group, auth_method)
+    VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
   sessionStop: `UPDATE sessions SET state = 'completed', stopped_at = ?2, meter_stop = ?3, stop_reason = ?4, stop_id_tag = ?5,
       stop_response = ?6, energy_wh = ?7, charging_seconds = ?8, parking_seconds = ?9, flags = ?10, pricing_error = ?11,
       currency = ?12, total_excl_vat = ?13, total_incl_vat = ?14, cost_json = ?15, invoice_id = ?16, stop_received_at = ?17
@@ -40,14 +48,17 @@ const WRITE_SQL = {
     SELECT ?1, ?2, ?3, ?4, ?5, j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, j.value->>5,
       j.value->>6, j.value->>7, j.value->>8
     FROM json_each(?6) AS j`,
-  costLines: `INSERT INTO cost_lines (session_id, idx, dimension, period_start, quantity, unit_price, vat, excl_vat, incl_vat, tariff_element)
+  costLines: `INSERT INTO cost_lines (session_id, idx, dimension, period_start, quantity, unit_price, vat, excl_vat, incl_vat, tariff_element, reservation)
     SELECT ?1, j.key, j.value->>'dimension', j.value->>'period_start', j.value->>'quantity', j.value->>'unit_price',
-      j.value->>'vat', j.value->>'excl_vat', j.value->>'incl_vat', j.value->>'tariff_element'
+      j.value->>'vat', j.value->>'excl_vat', j.value->>'incl_vat', j.value->>'tariff_element', COALESCE(j.value->>'reservation', 0)
     FROM json_each(?2) AS j`,
   // Gapless per year: the next number is taken inside the same transaction as the stop.
   invoice: `INSERT INTO invoices (id, session_id, year, seq, number, issued_at, currency, total_excl_vat, total_incl_vat, vat_json)
     SELECT ?1, ?1, ?2, n.seq, printf('%d-%06d', ?2, n.seq), ?3, ?4, ?5, ?6, ?7
     FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM invoices WHERE year = ?2) AS n`,
+  // The JSON is the OCPI object as published; it is never updated (see the cdrs triggers).
+  cdr: `INSERT INTO cdrs (id, session_id, credit, credit_reference_id, last_updated, currency, total_excl_vat, total_incl_vat, json)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
   unmatchedStop: `INSERT OR IGNORE INTO unmatched_stops (charger_id, transaction_id, id_tag, timestamp, meter_stop, reason, transaction_data, received_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
 } as const;
@@ -59,6 +70,8 @@ const READ_SQL = {
     WHERE session_id = ?1 ORDER BY at, id`,
   costLinesOfSession: `SELECT * FROM cost_lines WHERE session_id = ?1 ORDER BY idx`,
   invoiceById: `SELECT * FROM invoices WHERE id = ?1`,
+  cdrById: `SELECT * FROM cdrs WHERE id = ?1`,
+  cdrsOfSession: `SELECT * FROM cdrs WHERE session_id = ?1 ORDER BY seq`,
   statusHistory: `SELECT connector_id, status, error_code, at, received_at FROM status_history WHERE charger_id = ?1 ORDER BY id`,
   statusHistoryConnector: `SELECT connector_id, status, error_code, at, received_at FROM status_history
     WHERE charger_id = ?1 AND connector_id = ?2 ORDER BY id`,
