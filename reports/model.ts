@@ -53,14 +53,68 @@ export interface Summary {
   connectors: number;
   workers: number;
   sessions: SessionCounts;
-  billing: { currency: string; expectedTotal: string; billedTotal: string; maxAbsError: string };
+  billing: {
+    currency: string;
+    expectedTotal: string;
+    billedTotal: string;
+    maxAbsError: string;
+    /** Billed amounts excl. VAT and quantities per tariff dimension, summed over the run, and how many sessions had one. */
+    byDimension?: Partial<Record<'ENERGY' | 'TIME' | 'PARKING_TIME' | 'FLAT', { exclVat: string; quantity: string; sessions: number }>>;
+  };
   throughput: { transactionsPerSec: number; callsPerSec: number; calls: number; transactions: number };
   latencyMs: Record<string, LatencyStats>;
   serviceTimeMs: Record<string, LatencyStats>;
   counters: { callErrors: number; timeouts: number; dropped: number; reconnects: number };
-  resources: { fleetCpuMicrosPerCall: number; backendCpuMicrosPerCall: number | null; fleetCpuMicros: number; backendCpuMicros: number | null };
+  resources: {
+    fleetCpuMicrosPerCall: number;
+    backendCpuMicrosPerCall: number | null;
+    fleetCpuMicros: number;
+    backendCpuMicros: number | null;
+    /** 'steady': CPU and calls counted from the end of the warm-up to the end of arrivals; 'run': the whole run. */
+    cpuWindow?: 'steady' | 'run';
+    /** Fleet process RSS with its workers up but no charger yet, and at the end of arrivals. */
+    fleetRssBaselineBytes?: number;
+    fleetRssBytes?: number;
+    /** (RSS at the end of arrivals - baseline) / most chargers connected at once. */
+    fleetBytesPerCharger?: number;
+  };
   checks: CheckResult[];
   thresholds: ThresholdResult[];
+  /** The load model, when the scenario set one (absent = per-connector Poisson). */
+  load?: { model: string; [field: string]: unknown };
+  /** Wall ms after sim start left out of latency, throughput and CPU per call. */
+  warmUpMs?: number;
+  /** Most chargers connected at once. */
+  chargersConnectedMax?: number;
+  /** From the end of the warm-up to the end of arrivals (wall ms since fleet start). */
+  steady?: SteadyFigures;
+  /** What charger displays showed of the cost, against the bills. */
+  display?: DisplaySummary;
+}
+
+export interface DisplaySummary {
+  /** Billed sessions whose charger showed a final cost. */
+  finalCostShown: number;
+  finalCostMatches: number;
+  finalCostMismatched: number;
+  /** Billed sessions whose charger showed no final cost. */
+  finalCostMissing: number;
+  /** Sessions with at least two running costs shown, and those where one went down. */
+  runningCostSessions: number;
+  runningCostDecreases: number;
+}
+
+export interface SteadyFigures {
+  fromMs: number;
+  toMs: number;
+  calls: number;
+  callsPerSec: number;
+  transactions: number;
+  transactionsPerSec: number;
+  /** Sessions billed (matched or mismatched) whose start lies in the window. */
+  billedTransactions: number;
+  billedTransactionsPerSec: number;
+  dropped: number;
 }
 
 /** One second of the run, as seen by the fleet (merged over workers). */

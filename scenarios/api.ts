@@ -2,6 +2,7 @@
 // scenario gets a message naming the field and the fix instead of a failure mid-run.
 import { z } from 'zod';
 import type { Tariff } from '../backend/billing/ocpi.js';
+import { DURATION_HINT, parseDuration } from './durations.js';
 
 const range = (what: string) =>
   z
@@ -24,6 +25,60 @@ const ianaZone = z.string().refine(
   { message: 'must be an IANA time zone such as "Europe/Berlin"' },
 );
 
+const duration = z.string().refine((s) => (parseDuration(s) ?? 0) > 0, { message: DURATION_HINT });
+
+/** Session length for the shard-level load models, simulated minutes: one number or [min, max]. */
+const sessionMinutes = z
+  .union([z.number().positive(), range('load.sessionMinutes')], { error: 'write simulated minutes as a number such as 1, or [min, max] such as [1, 3]' })
+  .optional();
+const warmUp = duration.optional();
+const rate = () => z.number({ error: 'give transactions per wall second, a number >= 0 such as 500' }).nonnegative('must be >= 0 (transactions per wall second)');
+
+/**
+ * How transactions arrive. Absent = per-connector Poisson from `drivers` (as before). The
+ * arrival-rate models are open (k6 constant-/ramping-arrival-rate): rates are transactions per
+ * wall second across the fleet; an arrival that finds no free connector counts as dropped.
+ * `closed` loops a share of connectors (soak). `warmUp` (wall time from sim start) is left out
+ * of latency and throughput figures.
+ */
+const loadSchema = z.discriminatedUnion(
+  'model',
+  [
+    z.object({ model: z.literal('per-connector-poisson'), warmUp }).strict(),
+    z.object({ model: z.literal('constant-arrival-rate'), rate: rate(), sessionMinutes, warmUp }).strict(),
+    z
+      .object({
+        model: z.literal('ramping-arrival-rate'),
+        startRate: rate().default(0),
+        stages: z
+          .array(z.object({ duration, target: rate() }).strict(), {
+            error: 'give stages as [{ duration: "30s", target: 500 }, ...]',
+          })
+          .min(1, 'give at least one stage, e.g. [{ duration: "30s", target: 500 }]'),
+        sessionMinutes,
+        warmUp,
+      })
+      .strict(),
+    z
+      .object({
+        model: z.literal('closed'),
+        connectorsBusyShare: z.number().gt(0, 'must be > 0 (a share of connectors such as 0.5)').max(1, 'must be <= 1 (1 = every connector loops)').optional(),
+        thinkTimeSec: z.number({ error: 'give simulated seconds between unplug and the next plug-in, e.g. thinkTimeSec: 60' }).nonnegative(),
+        sessionMinutes,
+        warmUp,
+      })
+      .strict(),
+  ],
+  { error: 'load.model must be "per-connector-poisson", "constant-arrival-rate" (with rate), "ramping-arrival-rate" (with stages) or "closed" (with thinkTimeSec)' },
+);
+
+/** An OCPI 2.2.1 tariff; the back end checks it in depth when it is provisioned. */
+const ocpiTariff = () =>
+  z.custom<Tariff>(
+    (t) => typeof t === 'object' && t !== null && typeof (t as Tariff).id === 'string' && Array.isArray((t as Tariff).elements),
+    { message: 'must be an OCPI 2.2.1 tariff object with "id", "currency" and "elements"' },
+  );
+
 export const scenarioSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore'),
@@ -42,10 +97,23 @@ export const scenarioSchema = z
       idPrefix: z.string().regex(/^[A-Za-z0-9-]+$/).default('CB'),
     }),
     /** An OCPI 2.2.1 tariff; the back end checks it in depth when it is provisioned. */
-    tariff: z.custom<Tariff>(
-      (t) => typeof t === 'object' && t !== null && typeof (t as Tariff).id === 'string' && Array.isArray((t as Tariff).elements),
-      { message: 'must be an OCPI 2.2.1 tariff object with "id", "currency" and "elements"' },
-    ),
+    tariff: ocpiTariff(),
+    /**
+     * Customer groups with a tariff of their own that overrides the public one for their tokens.
+     * Tokens are handed out in order: the first ceil(tokenShare x tokens.count) tokens belong to
+     * the first group, the next ones to the second, and so on; the rest are public.
+     */
+    memberships: z
+      .array(
+        z.object({
+          group: z.string().min(1).max(64, 'a group name has at most 64 characters'),
+          tariff: ocpiTariff(),
+          tokenShare: z.number().min(0, 'tokenShare is a share of the tokens, 0..1').max(1, 'tokenShare is a share of the tokens, 0..1'),
+        }).strict(),
+      )
+      .refine((groups) => new Set(groups.map((m) => m.group)).size === groups.length, { message: 'each membership needs its own group name' })
+      .refine((groups) => groups.reduce((sum, m) => sum + m.tokenShare, 0) <= 1, { message: 'the tokenShare values add up to more than 1' })
+      .optional(),
     tokens: z.object({ count: z.number().int().positive(), prefix: z.string().default('TAG') }).default({ count: 1000, prefix: 'TAG' }),
     drivers: z.object({
       arrivalsPerConnectorPerHour: z.number().nonnegative(),
@@ -64,8 +132,38 @@ export const scenarioSchema = z
     workers: z.number().int().positive().optional(),
     /** k6-style thresholds, e.g. { "latency.StartTransaction": ["p(99)<200"] }. */
     thresholds: z.record(z.string(), z.array(z.string())).default({}),
+    load: loadSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((sc, ctx) => {
+    const load = sc.load;
+    if (!load) return;
+    // Rates and stages are wall time; the run lasts sim.durationMinutes of sim time at sim.speed.
+    const runSec = (sc.sim.durationMinutes * 60) / sc.sim.speed;
+    const warm = load.warmUp ? parseDuration(load.warmUp)! / 1000 : 0;
+    if (warm >= runSec) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'warmUp'],
+        message: `${load.warmUp} is not shorter than the run (${round(runSec)} s of wall time = sim.durationMinutes * 60 / sim.speed); shorten the warm-up or lengthen sim.durationMinutes`,
+      });
+    }
+    if (load.model === 'ramping-arrival-rate') {
+      const stagesSec = load.stages.reduce((n, st) => n + (parseDuration(st.duration) ?? 0) / 1000, 0);
+      if (stagesSec > runSec + 1e-6) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['load', 'stages'],
+          message: `the stages last ${round(stagesSec)} s of wall time but the run lasts ${round(runSec)} s (sim.durationMinutes * 60 / sim.speed); set sim.durationMinutes to ${round((stagesSec * sc.sim.speed) / 60)} or shorten the stages`,
+        });
+      }
+    }
+  });
+
+const round = (n: number): number => Math.round(n * 100) / 100;
+
+/** The fleet's load model and session length for a scenario's `load` section (undefined = per-connector Poisson). */
+export type ScenarioLoad = NonNullable<z.output<typeof loadSchema>>;
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -37,8 +37,13 @@ export class BackendClient {
     await this.request('POST', `/api/tariffs${makeDefault ? '?default=true' : ''}`, tariff);
   }
 
-  async postTokens(tokens: Array<{ idTag: string; status?: string }>): Promise<void> {
+  async postTokens(tokens: Array<{ idTag: string; status?: string; group?: string }>): Promise<void> {
     await this.request('POST', '/api/tokens', tokens);
+  }
+
+  /** Assign a tariff to a scope; a `group` assignment prices the sessions of that group's tokens. */
+  async postTariffAssignment(assignment: { tariffId: string; scope: 'group'; group: string }): Promise<void> {
+    await this.request('POST', '/api/tariff-assignments', assignment);
   }
 
   async postChargers(chargers: Array<{ id: string; connectors: number; timeZone: string; tariffId?: string }>): Promise<void> {

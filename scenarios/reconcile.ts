@@ -18,7 +18,17 @@ export interface Reconciliation {
 
 const sessionKey = (chargerId: string, connectorId: number, start: string) => `${chargerId}|${connectorId}|${Date.parse(start)}`;
 
-export function reconcile(truth: TruthSession[], billed: BilledSession[], tariff: Tariff, timeZone: string): Reconciliation {
+/**
+ * `tariff` is the public tariff (and names the currency); `tariffOf`, when given, says which
+ * tariff applies to a session (a membership tariff for its token's group).
+ */
+export function reconcile(
+  truth: TruthSession[],
+  billed: BilledSession[],
+  tariff: Tariff,
+  timeZone: string,
+  tariffOf: (session: TruthSession) => Tariff = () => tariff,
+): Reconciliation {
   const billedByKey = new Map<string, BilledSession[]>();
   for (const session of billed) {
     const key = sessionKey(session.chargerId, session.connectorId, session.startedAt);
@@ -35,7 +45,7 @@ export function reconcile(truth: TruthSession[], billed: BilledSession[], tariff
 
   for (const session of truth) {
     const key = sessionKey(session.chargerId, session.connectorId, session.startAt);
-    const expected = priceTruth(tariff, session, timeZone);
+    const expected = priceTruth(tariffOf(session), session, timeZone);
     expectedTotal = expectedTotal.plus(expected.totalInclVat);
     const matches = billedByKey.get(key) ?? [];
     billedByKey.delete(key);

@@ -60,6 +60,15 @@ describe('reference vectors (ocpi-tariffs.md, worked vectors)', () => {
     expect(totals(t, truth('2025-06-03T10:00:00Z', [{ s: 2 * HOUR, wh: 30_000 }]))).toEqual(['8.00', '8.85']);
   });
 
+  it('a price limit without incl_vat bounds the total incl. VAT by the same amount', () => {
+    // TIME 0.02/h VAT 10 %, 2.5 h: 0.05 / 0.055 before the limit; max_price 0.05 caps both totals.
+    const capped = tariff([only(c('TIME', '0.02', { vat: '10' }))], { max_price: { excl_vat: '0.05' } });
+    expect(totals(capped, truth('2026-01-01T00:00:00Z', [{ s: 2.5 * HOUR, wh: 1, w: 1 }]))).toEqual(['0.05', '0.05']);
+    // 1.5 kWh at 0.25 + 10 %: 0.375 / 0.4125, both raised to 0.50.
+    const raised = tariff([only(energy25)], { min_price: { excl_vat: '0.50' } });
+    expect(totals(raised, truth('2025-06-03T10:00:00Z', [{ s: HOUR, wh: 1_500 }]))).toEqual(['0.50', '0.50']);
+  });
+
   it('min/max price bound excl and incl each on their own', () => {
     // excl 0.375 is raised to 0.50; incl 0.4125 is raised to 0.45 (its own bound), not to 0.55.
     const t = tariff([only(energy25)], { min_price: { excl_vat: '0.50', incl_vat: '0.45' } });
@@ -207,14 +216,22 @@ describe('time-of-day windows, weekdays and dates (local time)', () => {
     expect(totals(t, truth('2025-06-06T23:00:00+02:00', [{ s: 26 * HOUR, wh: 1 }]))[0]).toBe('50.00');
   });
 
-  it('FLAT is evaluated once, at session start', () => {
+  it('FLAT is charged once, from the first moment some FLAT component matches (first element in list order then)', () => {
     const t = tariff([
       { price_components: [c('FLAT', '1.00')], restrictions: { start_time: '18:00' } },
       only(c('FLAT', '2.00')),
     ]);
     const bill = priceTruth(t, truth('2025-06-03T17:30:00+02:00', [{ s: HOUR, wh: 1 }]), BERLIN);
     expect(bill.dimensions.FLAT).toEqual({ quantity: '1', exclVat: '2.0000', inclVat: '2.0000' });
-    expect(priceTruth(tariff([{ price_components: [c('FLAT', '1.00')], restrictions: { start_time: '18:00', end_time: '19:00' } }]), truth('2025-06-03T17:30:00+02:00', [{ s: HOUR, wh: 1 }]), BERLIN).dimensions.FLAT.quantity).toBe('0');
+    // No FLAT matches at 17:30; the 18:00-19:00 one becomes active at 18:00 and is charged then.
+    const later = priceTruth(tariff([{ price_components: [c('FLAT', '1.00')], restrictions: { start_time: '18:00', end_time: '19:00' } }]), truth('2025-06-03T17:30:00+02:00', [{ s: HOUR, wh: 1 }]), BERLIN);
+    expect(later.dimensions.FLAT).toEqual({ quantity: '1', exclVat: '1.0000', inclVat: '1.0000' });
+    // A fee that becomes active after a minute of plugged-in time (min_duration), and one after 0.5 kWh.
+    const afterMinute = tariff([{ price_components: [c('FLAT', '0.01')], restrictions: { min_duration: 60 } }]);
+    expect(totals(afterMinute, truth('2026-01-01T00:00:00Z', [{ s: 61, wh: 0, w: 1 }]))).toEqual(['0.01', '0.01']);
+    expect(totals(afterMinute, truth('2026-01-01T00:00:00Z', [{ s: 60, wh: 0, w: 1 }]))).toEqual(['0.00', '0.00']);
+    const afterHalfKwh = tariff([{ price_components: [c('FLAT', '0.01')], restrictions: { min_kwh: '0.5' } }, only(c('ENERGY', '0.00'))]);
+    expect(totals(afterHalfKwh, truth('2026-01-01T00:00:00Z', [{ s: 82, wh: 501, w: 22_000 }]))).toEqual(['0.01', '0.01']);
   });
 });
 

@@ -91,9 +91,21 @@ describe('step_size', () => {
     expect(result.total_cost.excl_vat).toBe('7.10');
   });
 
-  it('step_size 0 bills the exact quantity', () => {
+  it('a whole metered quantity split at restriction boundaries stays whole (no extra step from interpolation residue)', () => {
+    // 169614 Wh in one period split at 01:00 local (New York, the night clocks fall back): the two
+    // interpolated pieces must sum back to 169614 Wh exactly, so step 1 adds nothing.
+    const byWh = tariffOf([element([{ type: 'ENERGY', price: '2.92', step_size: 1 }]), element([{ type: 'PARKING_TIME', price: 0, step_size: 1 }], { end_time: '01:00' })]);
+    const result = priceSession(byWh, session([charging('2026-11-01T04:31:55Z', '169.614')], '2026-11-01T05:51:44Z', 'America/New_York'));
+    expect(result.total_energy).toBe('169.614');
+    expect(result.lines.some((l) => l.step_extra !== undefined)).toBe(false);
+    // 2700 Wh split at a 60 s duration threshold, step 300 Wh: 2700 is already a multiple.
+    const by300 = tariffOf([element([{ type: 'ENERGY', price: '0.01', step_size: 300 }]), element([{ type: 'PARKING_TIME', price: 0, step_size: 1 }], { min_duration: 60 })]);
+    expect(priceSession(by300, session([charging('2026-01-01T00:00:00Z', '2.7')], '2026-01-01T00:23:09Z')).total_energy).toBe('2.7');
+  });
+
+  it('step_size 0 bills whole step units, as step 1 does (115.2 Wh -> 116 Wh)', () => {
     const tariff = tariffOf([element([{ type: 'ENERGY', price: 1, step_size: 0 }])]);
-    expect(priceSession(tariff, session([charging(at('10:00'), '0.1152')], at('11:00'))).total_energy).toBe('0.1152');
+    expect(priceSession(tariff, session([charging(at('10:00'), '0.1152')], at('11:00'))).total_energy).toBe('0.116');
   });
 
   it('parking after charging: charging time exact, only parking rounded', () => {
@@ -119,9 +131,16 @@ describe('VAT, price limits and rounding', () => {
     expect(priceSession(tariff, session([charging(at('10:00'), 1)], at('11:00'))).total_cost).toEqual({ excl_vat: '2.00', incl_vat: '2.35' });
   });
 
-  it('min_price without incl_vat keeps the effective VAT rate on the raised total', () => {
-    const tariff = tariffOf([element([{ type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }])], { min_price: { excl_vat: 1 } });
-    expect(priceSession(tariff, session([charging(at('10:00'), 1)], at('11:00'))).total_cost).toEqual({ excl_vat: '1.00', incl_vat: '1.10' });
+  it('a price limit without incl_vat bounds the total incl. VAT by the same amount (each total on its own)', () => {
+    const min = tariffOf([element([{ type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }])], { min_price: { excl_vat: 1 } });
+    const raised = priceSession(min, session([charging(at('10:00'), 1)], at('11:00')));
+    expect(raised.total_cost).toEqual({ excl_vat: '1.00', incl_vat: '1.00' });
+    expect(raised.price_limit_applied).toEqual({ excl_vat: 'MIN_PRICE', incl_vat: 'MIN_PRICE' });
+    // 3.80 excl / 4.18 incl: only the total incl. VAT is below 4.
+    const onlyIncl = priceSession(tariffOf([element([{ type: 'ENERGY', price: 0.38, vat: 10, step_size: 1 }])], { min_price: { excl_vat: 4 } }), session([charging(at('10:00'), 10)], at('11:00')));
+    expect(onlyIncl.total_cost).toEqual({ excl_vat: '4.00', incl_vat: '4.18' });
+    const max = tariffOf([element([{ type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }])], { max_price: { excl_vat: 10 } });
+    expect(priceSession(max, session([charging(at('10:00'), 38)], at('11:00'))).total_cost).toEqual({ excl_vat: '9.50', incl_vat: '10.00' });
   });
 
   it('max_price bounds excl and incl each on its own', () => {

@@ -160,8 +160,13 @@ function applyStepSizes(lines: DraftLine[], pieces: Piece[]): void {
     const perStepUnit = bucket === 'ENERGY' ? WH_PER_KWH : MS_PER_SECOND;
     const total = ofBucket.reduce((sum, line) => sum.plus(line.quantity), new Dec(0));
     const totalInStepUnits = bucket === 'ENERGY' ? total.mul(perStepUnit) : total.div(perStepUnit);
-    const billedInStepUnits = roundUpToStep(totalInStepUnits, new Dec(last.selection.component.step_size));
-    const extraInStepUnits = billedInStepUnits.minus(totalInStepUnits);
+    // step_size counts whole step units (1 Wh, 1 s): a step of 0 cannot bill less than one unit.
+    const step = Math.max(1, last.selection.component.step_size);
+    // Pieces cut inside a period carry interpolated quantities (thirds and the like) that sum back
+    // to the period's exact total only up to the last of 60 digits; a whole number of Wh or s must
+    // not become one more step because of that residue. Real fractions are far above 1e-20.
+    const wholeTotal = totalInStepUnits.toDecimalPlaces(20, Dec.ROUND_HALF_UP);
+    const extraInStepUnits = roundUpToStep(wholeTotal, new Dec(step)).minus(wholeTotal);
     last.stepExtra = bucket === 'ENERGY' ? extraInStepUnits.div(perStepUnit) : extraInStepUnits.mul(perStepUnit);
     last.quantity = last.quantity.plus(last.stepExtra);
   }
@@ -197,26 +202,24 @@ function toCostLine(line: DraftLine, { excl, incl }: { excl: Dec; incl: Dec }): 
   return costLine;
 }
 
-/** min_price / max_price bound excl. and incl. VAT each on its own (reference rule 8). */
+/**
+ * min_price / max_price bound excl. and incl. VAT each on its own (reference rule 8; OCPI 2.2.1
+ * Tariff notes: "they both apply"). A limit without `incl_vat` names one amount with no VAT
+ * figure, like a price component without `vat`: the same amount bounds the total incl. VAT.
+ */
 function applyPriceLimits(excl: Dec, incl: Dec, tariff: Tariff): { excl: Dec; incl: Dec; limits: CostBreakdown['price_limit_applied'] } {
   const limits: NonNullable<CostBreakdown['price_limit_applied']> = {};
   const bound = (limit: Price | undefined, kind: 'MIN_PRICE' | 'MAX_PRICE') => {
     if (!limit) return;
     const outside = (value: Dec, edge: Dec) => (kind === 'MIN_PRICE' ? value.lt(edge) : value.gt(edge));
     const exclEdge = toDec(limit.excl_vat);
-    const exclBefore = excl;
+    const inclEdge = toDec(limit.incl_vat ?? limit.excl_vat);
     if (outside(excl, exclEdge)) {
       excl = exclEdge;
       limits.excl_vat = kind;
     }
-    if (limit.incl_vat !== undefined) {
-      if (outside(incl, toDec(limit.incl_vat))) {
-        incl = toDec(limit.incl_vat);
-        limits.incl_vat = kind;
-      }
-    } else if (!excl.eq(exclBefore)) {
-      // No incl_vat limit given: keep the session's effective VAT rate on the bounded amount.
-      incl = exclBefore.isZero() ? excl : incl.mul(excl).div(exclBefore);
+    if (outside(incl, inclEdge)) {
+      incl = inclEdge;
       limits.incl_vat = kind;
     }
   };

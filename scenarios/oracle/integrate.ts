@@ -5,6 +5,7 @@
 import {
   type CompiledElement,
   type EnergyRange,
+  type PricedDimension,
   dayHolds,
   durationHolds,
   energyRange,
@@ -33,6 +34,8 @@ export interface Usage {
   parkingSeconds: number;
   /** Some parking second comes after some charging second (TIME then only billed exactly). */
   parkingAfterCharging: boolean;
+  /** Element whose FLAT component is charged, or -1: see flatElementOf. */
+  flatElement: number;
 }
 
 /** Per element, what holds for a whole interval and for the energy ranges inside it. */
@@ -122,9 +125,14 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
   const energy = new Tally(n); // Wh
   const time = { TIME: new Tally(n), PARKING_TIME: new Tally(n) }; // seconds
   const last: Record<MeteredDimension, number> = { ENERGY: -1, TIME: -1, PARKING_TIME: -1 };
-  const candidates = (d: MeteredDimension) => elements.filter((e) => e.components[d] !== undefined);
+  const candidates = (d: PricedDimension) => elements.filter((e) => e.components[d] !== undefined);
   const energyCandidates = candidates('ENERGY');
   const timeCandidates = { TIME: candidates('TIME'), PARKING_TIME: candidates('PARKING_TIME') };
+  // FLAT is charged once per session, at the first moment some element's FLAT component
+  // matches (the first such element in list order): an element with FLAT that only "becomes
+  // active" later (min_duration, min_kwh, a time window) still charges its fee then.
+  const flatCandidates = candidates('FLAT');
+  let flatElement = -1;
 
   const stretches = localStretches(truth.startEpoch, truth.stopEpoch, timeZone);
   let stretchIndex = -1;
@@ -157,6 +165,7 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
       moment.k = t - span.fromEpoch;
       const cuts = moment.view.cutsBySecond?.get(moment.k);
       if (cuts === undefined) {
+        if (flatElement < 0) flatElement = firstHolding(flatCandidates, moment);
         if (deliversEnergy) {
           const e = firstHolding(energyCandidates, moment);
           if (e >= 0) { energySeconds[e]++; last.ENERGY = e; }
@@ -170,6 +179,7 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
       for (let p = 0; p + 1 < edges.length; p++) {
         moment.pieceStart = edges[p];
         const length = edges[p + 1].sub(edges[p]);
+        if (flatElement < 0) flatElement = firstHolding(flatCandidates, moment);
         if (deliversEnergy) {
           const e = firstHolding(energyCandidates, moment);
           if (e >= 0) { energy.addExact(e, length.mul(Rational.of(span.energyWh, seconds))); last.ENERGY = e; }
@@ -204,10 +214,11 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
     chargingSeconds,
     parkingSeconds,
     parkingAfterCharging,
+    flatElement,
   };
 }
 
-/** FLAT is charged once: the first element with a FLAT component whose restrictions hold at the session's first second. */
+/** For a session without a single second: the first element with a FLAT component that holds at its start. */
 export function flatElementAtStart(elements: CompiledElement[], truth: ParsedTruth, timeZone: string): CompiledElement | undefined {
   const [local] = localStretches(truth.startEpoch, truth.startEpoch + 1, timeZone);
   const first = truth.spans[0];

@@ -82,7 +82,11 @@ function priceMetered(
   return { quantity, money };
 }
 
-/** Bound a total by min_price / max_price; an absent incl_vat bound is taken equal to excl_vat. */
+/**
+ * Bound a total by min_price / max_price, excl. and incl. VAT each on its own (OCPI 2.2.1 Tariff
+ * notes: "they both apply"). An absent incl_vat is one amount with no VAT figure, like a price
+ * component without vat: the same amount bounds the total incl. VAT.
+ */
 function bound(total: Money, min: Price | undefined, max: Price | undefined): Money {
   let { excl, incl } = total;
   if (min != null) {
@@ -113,7 +117,9 @@ export function priceTruth(tariff: Tariff, session: PriceableTruth, timeZone: st
   // TIME followed by parking: only the parking total is rounded, charging time billed exactly.
   const time = priceMetered('TIME', usage.TIME, componentFor('TIME'), !usage.parkingAfterCharging);
   const parking = priceMetered('PARKING_TIME', usage.PARKING_TIME, componentFor('PARKING_TIME'), true);
-  const flatElement = flatElementAtStart(elements, truth, timeZone);
+  const flatElement = truth.spans.length > 0
+    ? (usage.flatElement >= 0 ? elements[usage.flatElement] : undefined)
+    : flatElementAtStart(elements, truth, timeZone);
   const flat = flatElement ? componentMoney(flatElement.components.FLAT!, Rational.ONE) : { excl: Rational.ZERO, incl: Rational.ZERO };
 
   const sum = [energy.money, time.money, parking.money, flat].reduce(
