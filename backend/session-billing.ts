@@ -108,17 +108,22 @@ export function billSession(f: SessionFacts): SessionBill {
   readings.push({ at: stopAt, registerWh: stopReg.toString() });
   const energyWh = Math.max(0, Math.round(energy.toNumber()));
 
-  // Charging / parking timeline: starts charging; a change applies from its instant.
-  const states: StateChange[] = [{ at: f.startedAt, charging: true }];
+  // Charging / parking timeline: starts charging unless a status at the start instant says
+  // otherwise (an EV already full reports SuspendedEV with the start's timestamp); a change
+  // applies from its instant, and of several at one instant the last received wins.
+  const timeline: StateChange[] = [{ at: f.startedAt, charging: true }];
   const changes = f.states
     .filter((s) => {
       const t = ms(s.at);
-      return t > startMs && t < stopMs;
+      return t >= startMs && t < stopMs;
     })
     .sort((a, b) => ms(a.at) - ms(b.at));
   for (const s of changes) {
-    if (s.charging !== states[states.length - 1].charging) states.push({ at: s.at, charging: s.charging });
+    const last = timeline[timeline.length - 1];
+    if (ms(s.at) === ms(last.at)) timeline[timeline.length - 1] = { at: last.at, charging: s.charging };
+    else timeline.push({ at: s.at, charging: s.charging });
   }
+  const states = timeline.filter((s, i) => i === 0 || s.charging !== timeline[i - 1].charging);
   let chargingMs = 0;
   let parkingMs = 0;
   for (let i = 0; i < states.length; i++) {

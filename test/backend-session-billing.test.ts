@@ -79,6 +79,24 @@ describe('billSession', () => {
     expect(bill.flags).toEqual(['pricing-failed']);
   });
 
+  it('an EV already full at the start (SuspendedEV at the start instant) parks from the start', () => {
+    const bill = billSession({
+      startedAt: '2026-03-02T08:00:00.000Z',
+      stoppedAt: '2026-03-02T09:00:00.000Z',
+      meterStartWh: 1000,
+      meterStopWh: 1000,
+      readings: [],
+      states: [
+        { at: '2026-03-02T08:00:00.000Z', charging: true },
+        { at: '2026-03-02T08:00:00.000Z', charging: false },
+      ],
+      timeZone: 'UTC',
+      tariff,
+    });
+    expect(seen[0].states).toEqual([{ at: '2026-03-02T08:00:00.000Z', charging: false }]);
+    expect(bill).toMatchObject({ chargingSeconds: 0, parkingSeconds: 3600 });
+  });
+
   it('a falling register is a meter reset (energy since the reset counts); a lost stop reading uses the last reading', () => {
     const base = {
       startedAt: '2026-03-02T08:00:00.000Z',
