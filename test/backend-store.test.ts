@@ -83,7 +83,11 @@ describe('store', () => {
         return c;
       }),
     );
-    await new Promise((r) => setTimeout(r, 50)); // let the connection-time registrations commit
+    // Let the connection-time registrations commit first: wait until the store is quiet.
+    for (let last = -1, waited = 0; waited < 5000 && b.stats().committedUnits !== last; waited += 100) {
+      last = b.stats().committedUnits;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const before = b.stats();
     const calls: Promise<unknown>[] = [];
     for (let n = 0; n < 200; n++) {
