@@ -80,7 +80,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
       (chargerId, messageId, data) => ocpp.sendCostMessage(chargerId, messageId, data),
       {
         intervalSec: opts.runningCostIntervalSec ?? 300,
-        invoiceUrl: (invoiceId) => `${publicUrl}/api/invoices/${invoiceId}`,
+        invoiceUrl: (invoiceId) => `${publicUrl}/api/invoices/${invoiceId}.html`,
         log,
       },
     );

@@ -6,6 +6,8 @@ import { startBackend } from '../backend/server.js';
 import { runQuoteCommand } from '../backend/billing/quote.js';
 import { ScenarioError } from '../scenarios/api.js';
 import { expandScenarioPaths, loadScenario } from '../scenarios/load-scenarios.js';
+import { BENCH_HEARTBEAT_SIM_SEC, benchPreamble, benchScenario, type BenchOptions } from '../scenarios/bench.js';
+import { DURATION_HINT, parseDuration, parseStages } from '../scenarios/durations.js';
 import { RunBrokenError, runScenario } from '../scenarios/runner.js';
 import { writeReports } from '../reports/summary-writer.js';
 import { formatTerminalSummary } from '../reports/terminal.js';
@@ -34,13 +36,17 @@ program
   .option('--port <port>', 'port to listen on (0 = any free port)', integer('--port'), 8180)
   .option('--db <file>', 'sqlite database file', 'data/chargebench.db')
   .option('--unknown-tags <policy>', 'answer for idTags the back end does not know: reject | accept', 'reject')
-  .action(async (opts: { host: string; port: number; db: string; unknownTags: string }) => {
+  .option('--running-cost-interval <sec>', 'simulated seconds between running-cost messages to charger displays (0 = none)', integer('--running-cost-interval', 0), 300)
+  .option('--heartbeat-interval <sec>', 'heartbeat interval given to chargers in BootNotification answers, simulated seconds', integer('--heartbeat-interval', 1), 300)
+  .action(async (opts: { host: string; port: number; db: string; unknownTags: string; runningCostInterval: number; heartbeatInterval: number }) => {
     if (opts.unknownTags !== 'reject' && opts.unknownTags !== 'accept') usage('--unknown-tags must be reject or accept');
     const backend = await startBackend({
       host: opts.host,
       port: opts.port,
       dbPath: resolve(opts.db),
       unknownTagPolicy: opts.unknownTags as 'reject' | 'accept',
+      runningCostIntervalSec: opts.runningCostInterval,
+      heartbeatIntervalSec: opts.heartbeatInterval,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(
@@ -94,6 +100,85 @@ program
     }
     process.exitCode = allPassed ? EXIT.passed : EXIT.failed;
   });
+
+const duration = (name: string) => (value: string) => {
+  const ms = parseDuration(value);
+  if (ms === null) throw new InvalidArgumentError(`${name}: ${DURATION_HINT}`);
+  return ms;
+};
+const ratePerSec = (value: string) => {
+  const n = Number(value.replace(/\/s$/, ''));
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--rate: give transactions per second, e.g. 500 or 500/s (0 = idle fleet)');
+  return n;
+};
+
+program
+  .command('bench')
+  .description('throughput benchmark: open-model arrivals (constant or ramping rate) with live progress, every bill checked, the same reports')
+  .option('--chargers <n>', 'simulated chargers', integer('--chargers', 1), 100)
+  .option('--connectors <n>', 'connectors per charger', integer('--connectors', 1), 2)
+  .option('--rate <r/s>', 'transactions started per wall second across the fleet (default: a quarter of the connectors per second, at most 1,000; 0 = idle)', ratePerSec)
+  .option('--stages <list>', 'ramping arrival rate instead of --rate, k6-style DURATION:TARGET stages, e.g. "30s:200,60s:1000"')
+  .option('--duration <d>', 'how long transactions arrive, e.g. 90s, 2m, 1h (default 60s, or the stages\' total); includes the warm-up', duration('--duration'))
+  .option('--warm-up <d>', 'first part of the run left out of latency, throughput and CPU figures, e.g. 10s', duration('--warm-up'))
+  .option('--target <url>', 'OCPP endpoint of a running CSMS, e.g. ws://127.0.0.1:8180/ocpp')
+  .option('--seed <n>', 'seed of the run', integer('--seed'), 1)
+  .option('--report-dir <dir>', 'where summary.json, junit.xml and report.html go', 'reports/out/bench')
+  .option('--workers <n>', 'fleet worker threads (default: one per CPU)', integer('--workers', 1))
+  .option('--threshold <metric:expr>', 'extra threshold, e.g. "latency.StartTransaction:p(99)<100" (repeatable)', collect)
+  .option('--no-progress', 'no live progress display')
+  .action(
+    async (opts: {
+      chargers: number;
+      connectors: number;
+      rate?: number;
+      stages?: string;
+      duration?: number;
+      warmUp?: number;
+      target?: string;
+      seed: number;
+      reportDir: string;
+      workers?: number;
+      threshold?: string[];
+      progress: boolean;
+    }) => {
+      if (opts.target) checkTarget(opts.target);
+      if (opts.stages !== undefined && opts.rate !== undefined) usage('give either --rate (constant arrival rate) or --stages (ramping arrival rate), not both');
+      let stages;
+      try {
+        stages = opts.stages === undefined ? undefined : parseStages(opts.stages);
+      } catch (err) {
+        usage(`--stages: ${(err as Error).message}`);
+      }
+      if (stages && opts.duration !== undefined) usage('--duration comes from the stages when --stages is given; leave --duration out');
+      const bench: BenchOptions = {
+        chargers: opts.chargers,
+        connectors: opts.connectors,
+        rate: opts.rate,
+        stages,
+        durationMs: opts.duration,
+        warmUpMs: opts.warmUp,
+        seed: opts.seed,
+        workers: opts.workers,
+      };
+      const scenario = benchScenario(bench);
+      for (const line of benchPreamble(bench, opts.target)) process.stderr.write(`chargebench: ${line}\n`);
+      const { report, passed } = await runScenario(scenario, {
+        target: opts.target,
+        seed: opts.seed,
+        workers: opts.workers,
+        thresholds: parseThresholdArgs(opts.threshold ?? []),
+        progress: opts.progress,
+        requireAllConnected: true,
+        backendHeartbeatSec: BENCH_HEARTBEAT_SIM_SEC,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      const written = await writeReports(resolve(opts.reportDir), report);
+      process.stdout.write(`${formatTerminalSummary(report.summary)}\n`);
+      process.stdout.write(`reports: ${written.summaryPath}, ${written.junitPath}, ${written.htmlPath}\n`);
+      process.exitCode = passed ? EXIT.passed : EXIT.failed;
+    },
+  );
 
 program
   .command('quote')

@@ -3,17 +3,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFleet, fleetCapacity } from '../sim/fleet.js';
-import type { ChargerSpec, FleetConfig, FleetResult } from '../sim/types.js';
+import { runFleet, fleetCapacity, defaultLeadMs, DEFAULT_CONNECT_RATE } from '../sim/fleet.js';
+import type { ChargerSpec, FleetConfig, FleetResult, LoadModel } from '../sim/types.js';
 import type { CheckResult, RunReport, Summary } from '../reports/model.js';
 import { latencyStatsByAction, percentileDistributionByAction } from '../reports/histograms.js';
 import { buildMetricSource, checkThresholdSpec, evaluateThresholds, mergeThresholdSpecs, type ThresholdSpec } from '../reports/thresholds.js';
 import { ProgressDisplay } from '../reports/terminal.js';
-import { ScenarioError, type Scenario } from './api.js';
+import { ScenarioError, type Scenario, type ScenarioLoad } from './api.js';
+import { parseDuration } from './durations.js';
 import { startBackendProcess, type BackendProcess } from './backend-process.js';
 import { BackendClient } from './backend-client.js';
 import { LiveTimeline } from './live-timeline.js';
 import { reconcile } from './reconcile.js';
+import { billedByDimension } from './billed-dimensions.js';
+import { tariffResolver, tokenGroups } from './memberships.js';
+import { checkDisplayedCosts } from './display-check.js';
 
 export interface RunOptions {
   /** OCPP endpoint of a CSMS that is already running, e.g. ws://127.0.0.1:8180/ocpp. */
@@ -26,6 +30,10 @@ export interface RunOptions {
   progress?: boolean;
   /** Called with each line of diagnostics (start-up, capacity). */
   log?: (line: string) => void;
+  /** Add the check "all chargers connected" (every charger connected at once at some point). */
+  requireAllConnected?: boolean;
+  /** Heartbeat interval the embedded back end gives chargers, sim seconds (default: the back end's). */
+  backendHeartbeatSec?: number;
 }
 
 /** The run itself broke (target unreachable, back end died): exit code 3. */
@@ -65,11 +73,52 @@ export function fleetConfigFor(scenario: Scenario, targetUrl: string, opts: { se
       targetSocPct: scenario.ev.targetSocPct,
       maxPowerW: kw(scenario.ev.maxPowerKw),
     },
-    drivers: { arrivalsPerConnectorPerHour: scenario.drivers.arrivalsPerConnectorPerHour, dwellMinutes: scenario.drivers.dwellMinutes },
+    drivers: { arrivalsPerConnectorPerHour: scenario.drivers.arrivalsPerConnectorPerHour, dwellMinutes: sessionDwell(scenario) },
     meterValueSampleIntervalSec: scenario.meterValueSampleIntervalSec,
     callTimeoutMs: scenario.callTimeoutMs,
     workers: opts.workers ?? scenario.workers,
+    ...(scenario.load ? { load: loadModelOf(scenario.load), warmUpMs: warmUpMsOf(scenario) } : {}),
   };
+}
+
+/** Session length of the shard-level load models when the scenario does not give one: short, so a transaction is cheap. */
+export const DEFAULT_SESSION_MINUTES = 1;
+
+function sessionDwell(scenario: Scenario): [number, number] {
+  const load = scenario.load;
+  if (!load || load.model === 'per-connector-poisson') return scenario.drivers.dwellMinutes;
+  const m = load.sessionMinutes ?? DEFAULT_SESSION_MINUTES;
+  return typeof m === 'number' ? [m, m] : m;
+}
+
+export function warmUpMsOf(scenario: Scenario): number {
+  return scenario.load?.warmUp ? (parseDuration(scenario.load.warmUp) ?? 0) : 0;
+}
+
+function loadModelOf(load: ScenarioLoad): LoadModel {
+  switch (load.model) {
+    case 'per-connector-poisson':
+      return { kind: 'per-connector-poisson' };
+    case 'constant-arrival-rate':
+      return { kind: 'constant-arrival-rate', rate: load.rate };
+    case 'ramping-arrival-rate':
+      return {
+        kind: 'ramping-arrival-rate',
+        startRate: load.startRate,
+        stages: load.stages.map((st) => ({ durationSec: (parseDuration(st.duration) ?? 0) / 1000, target: st.target })),
+      };
+    case 'closed':
+      return { kind: 'closed', connectorsBusyShare: load.connectorsBusyShare, thinkTimeSec: load.thinkTimeSec };
+  }
+}
+
+/** Whether the load model plans any transaction at all (an idle fleet does not). */
+function expectsSessions(config: FleetConfig): boolean {
+  const load = config.load;
+  if (!load || load.kind === 'per-connector-poisson') return config.drivers.arrivalsPerConnectorPerHour > 0;
+  if (load.kind === 'constant-arrival-rate') return load.rate > 0;
+  if (load.kind === 'ramping-arrival-rate') return load.startRate > 0 || load.stages.some((st) => st.target > 0);
+  return (load.connectorsBusyShare ?? 1) > 0;
 }
 
 /** The REST base of a reference back end, from its OCPP URL (ws://h:p/ocpp -> http://h:p). */
@@ -99,7 +148,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     let ocppUrl = opts.target;
     if (!ocppUrl) {
       scratch = await mkdtemp(join(tmpdir(), 'chargebench-'));
-      backend = await startBackendProcess(join(scratch, 'chargebench.db')).catch((err: Error) => {
+      backend = await startBackendProcess(join(scratch, 'chargebench.db'), { heartbeatIntervalSec: opts.backendHeartbeatSec }).catch((err: Error) => {
         throw new RunBrokenError(`cannot start the embedded back end: ${err.message}`);
       });
       ocppUrl = backend.ocppUrl;
@@ -113,16 +162,28 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const config = fleetConfigFor(scenario, ocppUrl, opts);
     const wallStart = performance.now();
     const timeline = new LiveTimeline(wallStart);
-    const display = opts.progress ? new ProgressDisplay({ totalMs: (config.durationSimSec / config.speed) * 1000, title: scenario.name }) : null;
+    const leadMs = config.startLeadMs ?? defaultLeadMs(config.chargers.length, config.connectRatePerSec ?? DEFAULT_CONNECT_RATE);
+    const display = opts.progress ? new ProgressDisplay({ totalMs: leadMs + (config.durationSimSec / config.speed) * 1000, title: scenario.name }) : null;
     const tick = () => {
       const point = timeline.tick(performance.now());
       display?.update(point);
     };
     const ticker = setInterval(tick, 1000);
     const backendCpuBefore = backend?.cpuMicros() ?? null;
+    // Back-end CPU at the edges of the steady window (end of warm-up .. end of arrivals).
+    const backendSteady: { start: number | null; end: number | null } = { start: null, end: null };
+    const onPhase = (phase: 'steady-start' | 'steady-end'): void => {
+      if (!backend) return;
+      try {
+        if (phase === 'steady-start') backendSteady.start = backend.cpuMicros();
+        else backendSteady.end = backend.cpuMicros();
+      } catch {
+        // the back end is gone; the run will say so
+      }
+    };
     let fleet: FleetResult;
     try {
-      fleet = await runFleet(config, { onProgress: (p) => timeline.record(p) });
+      fleet = await runFleet(config, { onProgress: (p) => timeline.record(p), onPhase });
     } catch (err) {
       throw new RunBrokenError(`the fleet failed: ${(err as Error).message}`);
     } finally {
@@ -135,14 +196,21 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const billed = await api.completedSessions().catch((err: Error) => {
       throw new RunBrokenError(`cannot fetch billed sessions from ${api.baseUrl}: ${err.message}${backend ? `\n${backend.output()}` : ''}`);
     });
-    const recon = reconcile(fleet.truth, billed, scenario.tariff, scenario.location.timeZone);
+    const recon = reconcile(fleet.truth, billed, scenario.tariff, scenario.location.timeZone, tariffResolver(scenario, tokenIds(scenario)));
 
     const summary = buildSummary(scenario, config, fleet, recon, {
       target: opts.target ?? 'embedded',
       startedAt,
       wallMs: Math.round(performance.now() - wallStart),
       backendCpu,
+      backendSteadyCpu: backendSteady.start !== null && backendSteady.end !== null ? backendSteady.end - backendSteady.start : null,
+      requireAllConnected: opts.requireAllConnected ?? false,
     });
+    summary.billing.byDimension = billedByDimension(billed);
+    // Only the embedded back end is known to send FinalCost; a foreign CSMS need not.
+    const shown = checkDisplayedCosts(fleet.truth, billed, backend !== null);
+    summary.checks.push(...shown.checks);
+    summary.display = shown.counts;
     summary.thresholds = evaluateThresholds(thresholds, buildMetricSource({ summary, latency: fleet.latency, serviceTime: fleet.serviceTime }));
     summary.passed = summary.checks.every((c) => c.passed) && summary.thresholds.every((t) => t.passed);
     const report: RunReport = {
@@ -161,8 +229,21 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
 
 async function provision(api: BackendClient, scenario: Scenario): Promise<void> {
   await api.postTariff(scenario.tariff, true);
-  await api.postTokens(tokenIds(scenario).map((idTag) => ({ idTag, status: 'Accepted' })));
+  for (const membership of scenario.memberships ?? []) {
+    await api.postTariff(membership.tariff, false);
+    await api.postTariffAssignment({ tariffId: membership.tariff.id, scope: 'group', group: membership.group });
+  }
+  const groups = tokenGroups(scenario, tokenIds(scenario));
+  await api.postTokens(tokenIds(scenario).map((idTag) => {
+    const group = groups.get(idTag);
+    return group === undefined ? { idTag, status: 'Accepted' } : { idTag, status: 'Accepted', group };
+  }));
   await api.postChargers(chargerIds(scenario).map((c) => ({ id: c.id, connectors: c.connectors, timeZone: scenario.location.timeZone, tariffId: scenario.tariff.id })));
+}
+
+function loadFields(load: LoadModel): Record<string, unknown> {
+  const { kind: _kind, ...rest } = load;
+  return rest;
 }
 
 function buildSummary(
@@ -170,13 +251,39 @@ function buildSummary(
   config: FleetConfig,
   fleet: FleetResult,
   recon: ReturnType<typeof reconcile>,
-  run: { target: string; startedAt: Date; wallMs: number; backendCpu: number | null },
+  run: { target: string; startedAt: Date; wallMs: number; backendCpu: number | null; backendSteadyCpu: number | null; requireAllConnected: boolean },
 ): Summary {
-  const seconds = Math.max(0.001, fleet.wallMs / 1000);
   const c = fleet.counters;
-  const perCall = (micros: number) => (c.calls ? Math.round((micros / c.calls) * 10) / 10 : 0);
-  const checks: CheckResult[] = [
-    { name: 'sessions happened', passed: recon.counts.truth > 0, detail: `${recon.counts.truth} sessions lived by the fleet` },
+  // With a load model or a warm-up, throughput and CPU per call are judged on the steady window only.
+  const steady = fleet.steady && (config.load || (config.warmUpMs ?? 0) > 0) ? fleet.steady : undefined;
+  const seconds = steady ? Math.max(0.001, (steady.toMs - steady.fromMs) / 1000) : Math.max(0.001, fleet.wallMs / 1000);
+  const calls = steady ? steady.calls : c.calls;
+  const transactions = steady ? steady.transactions : c.transactions;
+  const perCall = (micros: number) => (calls ? Math.round((micros / calls) * 10) / 10 : 0);
+  const fleetCpu = steady ? steady.cpuMicros : fleet.cpuMicros;
+  const backendCpu = steady ? run.backendSteadyCpu : run.backendCpu;
+  const steadySimFrom = Date.parse(config.simStart) + (config.warmUpMs ?? 0) * config.speed;
+  const steadySimTo = Date.parse(config.simStart) + config.durationSimSec * 1000;
+  const billedInWindow = recon.rows.filter((r) => {
+    if (r.status !== 'matched' && r.status !== 'mismatched') return false;
+    const t = Date.parse(r.startAt);
+    return t >= steadySimFrom && t < steadySimTo;
+  }).length;
+  const connectedMax = fleet.chargersConnectedMax ?? 0;
+  const rss = fleet.rss;
+  const rssDelta = rss && rss.loadedBytes !== null ? rss.loadedBytes - rss.baselineBytes : null;
+  const checks: CheckResult[] = [];
+  if (run.requireAllConnected) {
+    checks.push({
+      name: 'all chargers connected',
+      passed: connectedMax === config.chargers.length,
+      detail: `at most ${connectedMax} of ${config.chargers.length} chargers were connected at once`,
+    });
+  }
+  if (expectsSessions(config)) {
+    checks.push({ name: 'sessions happened', passed: recon.counts.truth > 0, detail: `${recon.counts.truth} sessions lived by the fleet` });
+  }
+  checks.push(
     {
       name: 'every session billed once',
       passed: recon.counts.missing === 0 && recon.counts.duplicate === 0,
@@ -193,7 +300,8 @@ function buildSummary(
       passed: c.callErrors === 0 && c.timeouts === 0,
       detail: `${c.calls} calls, ${c.callErrors} CALLERROR answers, ${c.timeouts} timeouts`,
     },
-  ];
+  );
+  const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
     scenario: scenario.name,
     seed: config.seed,
@@ -209,20 +317,42 @@ function buildSummary(
     sessions: recon.counts,
     billing: { currency: recon.currency, expectedTotal: recon.expectedTotal, billedTotal: recon.billedTotal, maxAbsError: recon.maxAbsError },
     throughput: {
-      transactionsPerSec: Math.round((c.transactions / seconds) * 10) / 10,
-      callsPerSec: Math.round((c.calls / seconds) * 10) / 10,
-      calls: c.calls,
-      transactions: c.transactions,
+      transactionsPerSec: r1(transactions / seconds),
+      callsPerSec: r1(calls / seconds),
+      calls,
+      transactions,
     },
     latencyMs: latencyStatsByAction(fleet.latency),
     serviceTimeMs: latencyStatsByAction(fleet.serviceTime),
     counters: { callErrors: c.callErrors, timeouts: c.timeouts, dropped: c.dropped, reconnects: c.reconnects },
     resources: {
-      fleetCpuMicros: fleet.cpuMicros,
-      fleetCpuMicrosPerCall: perCall(fleet.cpuMicros),
-      backendCpuMicros: run.backendCpu,
-      backendCpuMicrosPerCall: run.backendCpu === null ? null : perCall(run.backendCpu),
+      fleetCpuMicros: fleetCpu,
+      fleetCpuMicrosPerCall: perCall(fleetCpu),
+      backendCpuMicros: backendCpu,
+      backendCpuMicrosPerCall: backendCpu === null ? null : perCall(backendCpu),
+      cpuWindow: steady ? 'steady' : 'run',
+      fleetRssBaselineBytes: rss?.baselineBytes,
+      fleetRssBytes: rss?.loadedBytes ?? undefined,
+      fleetBytesPerCharger: rssDelta !== null && connectedMax > 0 ? Math.round(rssDelta / connectedMax) : undefined,
     },
+    ...(config.load ? { load: { model: config.load.kind, ...loadFields(config.load) } } : {}),
+    warmUpMs: config.warmUpMs ?? 0,
+    chargersConnectedMax: connectedMax,
+    ...(steady
+      ? {
+          steady: {
+            fromMs: steady.fromMs,
+            toMs: steady.toMs,
+            calls: steady.calls,
+            callsPerSec: r1(steady.calls / seconds),
+            transactions: steady.transactions,
+            transactionsPerSec: r1(steady.transactions / seconds),
+            billedTransactions: billedInWindow,
+            billedTransactionsPerSec: r1(billedInWindow / seconds),
+            dropped: steady.dropped,
+          },
+        }
+      : {}),
     checks,
     thresholds: [],
   };

@@ -3,6 +3,7 @@
 // planned instant, so truth (and bills) do not depend on network latency.
 
 import { ChargerConfiguration } from './charger-config.js';
+import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisplay } from './cost-display.js';
 import type { DeadlineSweeper } from './deadline-sweeper.js';
 import type { ConnectorStatus, CsmsCommand, Dialect, Measurand, SampleContext, WireStopReason, CommandReply } from './dialect.js';
 import { SessionMeter, whOf, type EvSpec } from './ev-physics.js';
@@ -27,6 +28,8 @@ export interface ChargerContext {
   /** Drivers arrive strictly before this sim second; open sessions stop at it. */
   simEndSec: number;
   onTruth: (t: TruthSession) => void;
+  /** A connector became free for a new driver (booted with no visit, or unplugged); shard-level load models listen. */
+  onConnectorFree?: (charger: Charger, connector: Connector, sec: number) => void;
   localAddress?: string;
   /** Default heartbeat interval until the CSMS gives one (sim seconds). */
   defaultHeartbeatSec?: number;
@@ -52,6 +55,8 @@ export interface Visit {
   wireStopReason: WireStopReason | null;
   lastSampleSec: number;
   boundaryEvent: ScheduledEvent | null;
+  /** What the display showed of this visit's cost, once the CSMS sent any. */
+  display?: SessionDisplay;
 }
 
 export interface Connector {
@@ -96,6 +101,13 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private stopped = false;
   /** Ended early (abort): planned arrivals, heartbeats and commands no longer run. */
   private ended = false;
+  /** The CSMS sends cost messages: a stopped transaction waits for its FinalCost before the charger is settled. */
+  private costMessagesSeen = false;
+  private readonly awaitingFinalCost = new Set<number>();
+  /** Recently emitted truth by transaction id: a FinalCost arrives after the driver may have unplugged. */
+  private readonly recentTruth = new Map<number, TruthSession>();
+  /** Visits authorized, in answer order: a CSMS sends each its SetUserPrice in that order. */
+  private readonly userPriceAwaited: Visit[] = [];
 
   constructor(
     readonly spec: ChargerSpec,
@@ -141,7 +153,9 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   /** Plans the first arrivals and connects. */
   start(): void {
-    const rate = this.ctx.config.drivers.arrivalsPerConnectorPerHour;
+    const load = this.ctx.config.load;
+    // Other load models plan arrivals for the whole shard (sim/load-driver.ts).
+    const rate = load && load.kind !== 'per-connector-poisson' ? 0 : this.ctx.config.drivers.arrivalsPerConnectorPerHour;
     if (rate > 0) {
       const t0 = this.ctx.clock.startSimMs / 1000;
       for (const c of this.connectors) this.planArrival(c, t0);
@@ -151,7 +165,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   /** Nothing in flight or queued, and no visit waiting for an answer. */
   get settled(): boolean {
-    if (!this.connection.isIdle) return false;
+    if (!this.connection.isIdle || this.awaitingFinalCost.size > 0) return false;
     for (const c of this.connectors) {
       const v = c.visit;
       if (v && (v.phase === 'authorizing' || v.phase === 'starting' || v.phase === 'charging')) return false;
@@ -304,6 +318,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private onAuthorized(v: Visit, accepted: boolean): void {
     if (v.phase !== 'authorizing' || v.connector.visit !== v) return;
     if (accepted) {
+      this.awaitUserPrice(v);
       this.sendStart(v);
       return;
     }
@@ -401,6 +416,20 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     c.visit = null;
     if (v.meter && v.phase === 'stopped') this.emitTruth(v, sec);
     v.phase = 'idle';
+    this.ctx.onConnectorFree?.(this, c, sec);
+  }
+
+  /** Whether a driver sent by a shard-level load model could plug in here now. */
+  canTakeArrival(c: Connector): boolean {
+    return c.visit === null && this.booted && !this.ended && !this.stopped && this.connection.state === 'open';
+  }
+
+  /** A driver sent by a shard-level load model plugs in at `sec`; false if the connector cannot take one. */
+  arrive(c: Connector, sec: number): boolean {
+    if (!this.canTakeArrival(c) || sec >= this.ctx.simEndSec) return false;
+    const tokens = this.ctx.config.tokens;
+    this.plugIn(c, sec, tokens.length > 0 ? c.rng.pick(tokens) : FALLBACK_TOKEN, false);
+    return true;
   }
 
   private emitTruth(v: Visit, unplugSec: number): void {
@@ -408,7 +437,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const meterStartWh = whOf(m.startRegisterJ);
     const meterStopWh = whOf(m.registerJ);
     this.ctx.metrics.counters.sessionsDone++;
-    this.ctx.onTruth({
+    this.ctx.onTruth(this.withDisplay(v, {
       chargerId: this.id,
       connectorId: v.connector.id,
       idTag: v.idTag,
@@ -431,7 +460,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       stopReason: truthReason(v.wireStopReason ?? 'Other'),
       wireStopReason: v.wireStopReason ?? 'Other',
       faults: [],
-    });
+    }));
   }
 
   // ---- messages -----------------------------------------------------------------------
@@ -510,6 +539,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     }
     this.connection.setReady(true);
     this.planHeartbeat(sec);
+    if (this.ctx.onConnectorFree) for (const c of this.connectors) if (c.visit === null) this.ctx.onConnectorFree(this, c, sec);
   }
 
   private planHeartbeat(fromSec: number): void {
@@ -546,6 +576,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   onClose(): void {
     this.booted = false;
+    this.awaitingFinalCost.clear(); // what was not shown on this connection will not come
     this.ctx.scheduler.cancel(this.heartbeatEvent);
     this.heartbeatEvent = null;
   }
@@ -570,6 +601,9 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
         this.onStarted(call.ctx as Visit, a.accepted, a.transactionId, true);
         break;
       }
+      case 'StopTransaction':
+        this.awaitFinalCost(call.ctx as Visit);
+        break;
       default:
         break;
     }
@@ -637,8 +671,81 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
         return status('Accepted');
       }
       case 'dataTransfer':
-        return status('UnknownVendorId');
+        return status(cmd.vendorId === COST_VENDOR_ID ? this.showCost(cmd.messageId, cmd.data) : 'UnknownVendorId');
     }
+  }
+
+  // ---- cost display -------------------------------------------------------------------
+
+  /** Shows a cost message and keeps it with the session it is about; the answer status. */
+  private showCost(messageId: string | null, data: string | null): string {
+    const read = readCostMessage(messageId, data);
+    if (!read.ok) return read.status;
+    this.costMessagesSeen = true;
+    const m = read.message;
+    if (m.kind === 'userPrice') {
+      const v = this.visitAwaitingPrice(m.idToken);
+      if (v) showOn((v.display ??= emptyDisplay()), m);
+      return 'Accepted';
+    }
+    const display = this.displayOfTransaction(m.transactionId);
+    if (display) showOn(display, m);
+    if (m.kind === 'finalCost') {
+      this.awaitingFinalCost.delete(m.transactionId);
+      this.recentTruth.delete(m.transactionId);
+    }
+    return 'Accepted';
+  }
+
+  private awaitUserPrice(v: Visit): void {
+    this.userPriceAwaited.push(v);
+    if (this.userPriceAwaited.length > 4 * this.connectors.length) this.userPriceAwaited.shift();
+  }
+
+  /**
+   * The visit a user price is for: the earliest authorized one of this token still plugged in
+   * (the same token may be on two connectors); else, after a start without Authorize, the
+   * token's latest visit not shown a price yet.
+   */
+  private visitAwaitingPrice(idTag: string): Visit | null {
+    const queue = this.userPriceAwaited;
+    for (let i = 0; i < queue.length; i++) {
+      const v = queue[i];
+      if (v.idTag !== idTag) continue;
+      queue.splice(i--, 1);
+      if (v.connector.visit === v) return v;
+    }
+    let best: Visit | null = null;
+    for (const c of this.connectors) {
+      const v = c.visit;
+      if (!v || v.idTag !== idTag || v.display?.userPrice !== undefined || (v.phase !== 'starting' && v.phase !== 'charging')) continue;
+      if (!best || v.plugInSec > best.plugInSec) best = v;
+    }
+    return best;
+  }
+
+  private displayOfTransaction(transactionId: number): SessionDisplay | null {
+    for (const c of this.connectors) {
+      const v = c.visit;
+      if (v && v.transactionId === transactionId && (v.phase === 'charging' || v.phase === 'stopped')) return (v.display ??= emptyDisplay());
+    }
+    const t = this.recentTruth.get(transactionId);
+    return t ? (t.display ??= emptyDisplay()) : null;
+  }
+
+  /** Truth carries the visit's display record, the same object: a FinalCost after the unplug still lands in it (truth leaves the worker at the end of the run). */
+  private withDisplay(v: Visit, truth: TruthSession): TruthSession {
+    if (v.display) truth.display = v.display;
+    if (v.transactionId !== null && v.transactionId > 0 && truth.display?.finalCost === undefined) {
+      this.recentTruth.set(v.transactionId, truth);
+      if (this.recentTruth.size > 4 * this.connectors.length) this.recentTruth.delete(this.recentTruth.keys().next().value!);
+    }
+    return truth;
+  }
+
+  private awaitFinalCost(v: Visit): void {
+    if (!this.costMessagesSeen || v.transactionId === null || v.transactionId <= 0 || v.display?.finalCost !== undefined) return;
+    this.awaitingFinalCost.add(v.transactionId);
   }
 
   private applyConfiguration(key: string, sec: number): void {

@@ -55,6 +55,44 @@ export interface FleetConfig {
   startLeadMs?: number;
   /** Mask client frames with an all-zero key, which spares a copy and XOR per frame (added by sim; default true; false = random masks). */
   zeroMaskFrames?: boolean;
+  /** How driver arrivals are generated (default: per-connector Poisson from `drivers`). Session length is always `drivers.dwellMinutes`. */
+  load?: LoadModel;
+  /** Wall ms after sim start whose latency and throughput counts are discarded from the result (default 0). */
+  warmUpMs?: number;
+  /** New WebSocket connections per wall second across the fleet, so a large fleet does not SYN-flood the target (default 2000). */
+  connectRatePerSec?: number;
+}
+
+/** One k6-style stage: ramp linearly from the previous target to `target` over `durationSec` wall seconds. */
+export interface RateStage {
+  durationSec: number;
+  /** Transactions per wall second at the end of the stage. */
+  target: number;
+}
+
+/**
+ * Load models. The open models start transactions on a schedule whatever the server does; an
+ * arrival that finds no free connector on its worker is counted as `dropped`. The closed model
+ * keeps a share of connectors looping plug-in -> charge -> unplug -> think.
+ */
+export type LoadModel =
+  | { kind: 'per-connector-poisson' }
+  | { kind: 'constant-arrival-rate'; /** Transactions per wall second across the whole fleet. */ rate: number }
+  | { kind: 'ramping-arrival-rate'; /** Rate at the start of the first stage. */ startRate: number; stages: RateStage[] }
+  | { kind: 'closed'; /** Share of connectors that loop, 0..1 (default 1). */ connectorsBusyShare?: number; /** Sim seconds between unplug and the next plug-in. */ thinkTimeSec: number };
+
+/** Counters at the edges of the steady window (end of warm-up, end of arrivals), summed over workers. */
+export interface SteadyWindow {
+  /** Wall ms since fleet start at which the window opens / closes. */
+  fromMs: number;
+  toMs: number;
+  /** Counter deltas inside the window. */
+  calls: number;
+  transactions: number;
+  sessionsDone: number;
+  dropped: number;
+  /** Fleet process CPU (all threads) inside the window, microseconds. */
+  cpuMicros: number;
 }
 
 export type ChargeState = 'charging' | 'parking';
@@ -96,6 +134,17 @@ export interface TruthSession {
   wireStopReason?: string;
   /** Faults injected into this session's messages; empty for a clean session. */
   faults: string[];
+  /**
+   * What the charger display was shown of the cost (OCPP 1.6 California Pricing messages), costs as
+   * the decimal text received; absent when the CSMS sent none for this session.
+   */
+  display?: {
+    userPrice?: string;
+    runningCosts: Array<{ timestamp: string; cost: string; meterWh: number }>;
+    finalCost?: string;
+    finalPriceText?: string;
+    qrCodeText?: string;
+  };
 }
 
 /** Counters a worker reports every second and at the end. */
@@ -136,4 +185,10 @@ export interface FleetResult {
   /** CPU time the fleet used (user+system, all workers and the main thread), microseconds. */
   cpuMicros: number;
   errors: Record<string, number>; // by kind
+  /** The steady window, when sim time ran past the warm-up (added by sim). */
+  steady?: SteadyWindow;
+  /** Fleet process RSS: with workers up but no charger yet, and at the end of arrivals (bytes; added by sim). */
+  rss?: { baselineBytes: number; loadedBytes: number | null };
+  /** Most chargers connected at once, as sampled by the workers each progress interval (added by sim). */
+  chargersConnectedMax?: number;
 }

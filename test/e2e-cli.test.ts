@@ -49,6 +49,11 @@ describe('chargebench run (end to end)', () => {
     }
     expect(summary.checks.length).toBeGreaterThanOrEqual(4);
     expect(summary.checks.every((c) => c.passed)).toBe(true);
+    // Every charger display showed the invoice total as the final cost.
+    expect(summary.checks.find((c) => c.name === 'final displayed cost equals the invoice')?.passed).toBe(true);
+    expect(summary.display).toMatchObject({ finalCostShown: summary.sessions.matched, finalCostMatches: summary.sessions.matched, finalCostMissing: 0 });
+    expect(summary.display!.runningCostSessions).toBeGreaterThan(0);
+    expect(summary.display!.runningCostDecreases).toBe(0);
     expect(summary.thresholds).toEqual([expect.objectContaining({ metric: 'sessions.mismatched', passed: true })]);
     expect(summary.resources.backendCpuMicrosPerCall).toBeGreaterThan(0);
 
