@@ -57,7 +57,23 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
   const r = summary.resources;
   if (r) {
     const backend = r.backendCpuMicrosPerCall === null ? 'n/a' : `${formatNumber(r.backendCpuMicrosPerCall, 1)} µs`;
-    out.push(`cpu/call   fleet ${formatNumber(r.fleetCpuMicrosPerCall, 1)} µs, back end ${backend}`);
+    const window = r.cpuWindow === 'steady' ? ' (steady window)' : '';
+    out.push(`cpu/call   fleet ${formatNumber(r.fleetCpuMicrosPerCall, 1)} µs, back end ${backend}${window}`);
+    if (typeof r.fleetBytesPerCharger === 'number' && typeof r.fleetRssBytes === 'number') {
+      out.push(
+        `memory     fleet ${formatNumber(r.fleetBytesPerCharger / 1024, 1)} KB per connected charger (RSS ${formatNumber(r.fleetRssBytes / 1048576, 1)} MB, ` +
+          `${formatNumber((r.fleetRssBaselineBytes ?? 0) / 1048576, 1)} MB before the chargers)`,
+      );
+    }
+  }
+  if (summary.load) out.push(`load       ${summary.load.model}${summary.warmUpMs ? `, first ${formatDuration(summary.warmUpMs)} warm-up left out of latency, throughput and cpu/call` : ''}`);
+  if (typeof summary.chargersConnectedMax === 'number') out.push(`connected  at most ${formatNumber(summary.chargersConnectedMax)} of ${formatNumber(summary.chargers)} chargers at once`);
+  const st = summary.steady;
+  if (st) {
+    out.push(
+      `steady     ${formatDuration(st.toMs - st.fromMs)}: ${formatRate(st.callsPerSec)} calls/s, ${formatRate(st.transactionsPerSec)} transactions/s started, ` +
+        `${formatRate(st.billedTransactionsPerSec)} billed transactions/s (${formatNumber(st.billedTransactions)}), ${formatNumber(st.dropped)} dropped`,
+    );
   }
 
   out.push('');

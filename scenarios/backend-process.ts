@@ -20,8 +20,12 @@ export interface BackendProcess {
 
 const READY = /listening on http:\/\/([^\s:]+):(\d+)/;
 
-export async function startBackendProcess(dbPath: string, opts: { startTimeoutMs?: number } = {}): Promise<BackendProcess> {
-  const child = spawn(process.execPath, [cliEntry(), 'backend', '--host', '127.0.0.1', '--port', '0', '--db', dbPath], {
+export async function startBackendProcess(
+  dbPath: string,
+  opts: { startTimeoutMs?: number; /** Heartbeat interval given to chargers, sim seconds. */ heartbeatIntervalSec?: number } = {},
+): Promise<BackendProcess> {
+  const extra = opts.heartbeatIntervalSec !== undefined ? ['--heartbeat-interval', String(opts.heartbeatIntervalSec)] : [];
+  const child = spawn(process.execPath, [cliEntry(), 'backend', '--host', '127.0.0.1', '--port', '0', '--db', dbPath, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

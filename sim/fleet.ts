@@ -9,20 +9,78 @@ import { Piscina } from 'piscina';
 import { initHistograms, mergeEncoded } from './histograms.js';
 import type { ShardMessage, ShardResult, ShardTask } from './shard.js';
 import { wallNow } from './sim-clock.js';
-import type { FleetConfig, FleetProgress, FleetResult, TruthSession } from './types.js';
+import type { FleetConfig, FleetCounters, FleetProgress, FleetResult, SteadyWindow, TruthSession } from './types.js';
 import { addCounters, emptyCounters } from './worker-metrics.js';
 
 export interface RunFleetOptions {
   onProgress?: (p: FleetProgress) => void;
   signal?: AbortSignal;
+  /** Called on the main thread when the steady window opens (end of warm-up) and closes (end of arrivals). */
+  onPhase?: (phase: 'steady-start' | 'steady-end') => void;
 }
+
+/** Default new connections per second across the fleet (see FleetConfig.connectRatePerSec). */
+export const DEFAULT_CONNECT_RATE = 2000;
+/** Ephemeral ports assumed per source address when /proc does not say. */
+const DEFAULT_PORTS_PER_SOURCE = 28_000;
 
 /** Descriptors kept back for the runtime, worker threads, files and the report writers. */
 const RESERVED_FDS = 256;
 /** Source addresses used for loopback targets (each gives ~28,000 ephemeral ports). */
 const LOOPBACK_SOURCES = 16;
 
-export function fleetCapacity(): { openFileLimit: number; maxChargers: number; explanation: string } {
+export interface FleetCapacity {
+  openFileLimit: number;
+  /** Chargers one fleet process can hold: the smaller of the descriptor and the port budget. */
+  maxChargers: number;
+  explanation: string;
+  /** Ephemeral ports per source address towards one server address (ip_local_port_range). */
+  portsPerSource: number;
+  /** Source addresses sockets are spread over (empty: the OS chooses one). */
+  sourceAddresses: string[];
+}
+
+/** Ephemeral ports per source address, from /proc/sys/net/ipv4/ip_local_port_range. */
+export function ephemeralPortsPerSource(): number {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi) && hi >= lo) return hi - lo + 1;
+  } catch {
+    // not Linux
+  }
+  return DEFAULT_PORTS_PER_SOURCE;
+}
+
+/** Source addresses for a target (127.0.0.1..16 for a loopback target, else none = OS choice). */
+export function sourceAddressesFor(targetUrl: string | undefined, spread?: boolean): string[] {
+  if (targetUrl === undefined || !loopbackSources(targetUrl, spread)) return [];
+  return Array.from({ length: LOOPBACK_SOURCES }, (_, i) => `127.0.0.${i + 1}`);
+}
+
+/**
+ * How many chargers one fleet process can hold, and why: the open-file limit (one socket per
+ * charger) and the ephemeral ports per source address (about 28,000 each).
+ */
+export function fleetCapacity(targetUrl?: string): FleetCapacity {
+  const fds = fileCapacity();
+  const portsPerSource = ephemeralPortsPerSource();
+  const sources = sourceAddressesFor(targetUrl ?? 'ws://127.0.0.1/', undefined);
+  const byPorts = portsPerSource * Math.max(1, sources.length);
+  const maxChargers = Math.min(fds.maxChargers, byPorts);
+  const sourceText =
+    sources.length > 0
+      ? `Sockets to a loopback target are spread over ${sources.length} source addresses (${sources[0]}..${sources[sources.length - 1]}), ${portsPerSource} ephemeral ports each, so ports allow ${byPorts} chargers.`
+      : `Sockets to a remote target use one source address with ${portsPerSource} ephemeral ports, so ports allow ${byPorts} chargers per target address.`;
+  return {
+    openFileLimit: fds.openFileLimit,
+    maxChargers,
+    portsPerSource,
+    sourceAddresses: sources,
+    explanation: `${fds.explanation} ${sourceText} Closed sockets stay in TIME_WAIT for about 60 s and hold their ports.`,
+  };
+}
+
+function fileCapacity(): { openFileLimit: number; maxChargers: number; explanation: string } {
   let soft = NaN;
   let hard = NaN;
   try {
@@ -103,13 +161,15 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
   const cpuStart = process.cpuUsage();
   const fleetStart = wallNow();
   const chargers = config.chargers;
-  const cap = fleetCapacity();
+  const cap = fleetCapacity(config.targetUrl);
   if (chargers.length > cap.maxChargers) throw new Error(`too many chargers for one process: ${chargers.length}. ${cap.explanation}`);
   const workers = Math.max(1, Math.min(config.workers ?? os.availableParallelism(), Math.max(1, chargers.length)));
   const spread = loopbackSources(config.targetUrl, config.spreadLoopbackSources);
-  // Give workers time to start and chargers time to connect and boot before sim time starts.
-  const leadMs = config.startLeadMs ?? Math.min(10_000, 1000 + chargers.length);
-  const startWallMs = fleetStart + leadMs;
+  // Give workers time to start and chargers time to connect (at the connect rate) and boot before sim time starts.
+  const connectRate = config.connectRatePerSec ?? DEFAULT_CONNECT_RATE;
+  const leadMs = config.startLeadMs ?? defaultLeadMs(chargers.length, connectRate);
+  // Provisional: sim start is fixed when every worker is up (see onReady).
+  let startWallMs = fleetStart + leadMs;
   const drainTimeoutMs = Math.max(2000, config.callTimeoutMs * 2);
 
   await initHistograms();
@@ -123,7 +183,53 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
   });
 
   const ports: Array<import('node:worker_threads').MessagePort> = [];
+  // Memory baseline: workers are up (runtime, schemas, histograms) but hold no charger yet.
+  let readyLeft = workers;
+  let rssBaseline = process.memoryUsage.rss();
+  const onReady = (): void => {
+    if (--readyLeft > 0) return;
+    rssBaseline = process.memoryUsage.rss();
+    startWallMs = wallNow() + leadMs;
+    planPhases();
+    for (const p of ports) p.postMessage({ type: 'go', startWallMs });
+  };
+  // Most chargers connected at once: the sum of every worker's latest count.
+  const connectedByWorker = new Array<number>(workers).fill(0);
+  let connectedNow = 0;
+  let connectedMax = 0;
+  const onWorkerProgress = (p: FleetProgress): void => {
+    connectedNow += p.counters.chargersConnected - connectedByWorker[p.workerId];
+    connectedByWorker[p.workerId] = p.counters.chargersConnected;
+    if (connectedNow > connectedMax) connectedMax = connectedNow;
+    opts.onProgress?.(p);
+  };
+  // The steady window on the main thread: process CPU (all threads) and RSS at its edges.
+  const warmUpMs = Math.max(0, config.warmUpMs ?? 0);
+  const arrivalsMs = (config.durationSimSec * 1000) / config.speed;
+  let cpuAtSteadyStart: NodeJS.CpuUsage | null = null;
+  let cpuAtSteadyEnd: NodeJS.CpuUsage | null = null;
+  let rssLoaded: number | null = null;
+  const phaseTimers: NodeJS.Timeout[] = [];
+  const planPhases = (): void => {
+    if (warmUpMs < arrivalsMs) {
+      phaseTimers.push(
+        setTimeout(() => {
+          cpuAtSteadyStart = process.cpuUsage();
+          opts.onPhase?.('steady-start');
+        }, Math.max(0, startWallMs + warmUpMs - wallNow())),
+      );
+    }
+    phaseTimers.push(setTimeout(endSteady, Math.max(0, startWallMs + arrivalsMs - wallNow())));
+  };
+  const endSteady = (): void => {
+    for (const t of phaseTimers) clearTimeout(t);
+    if (cpuAtSteadyEnd || !cpuAtSteadyStart) return;
+    cpuAtSteadyEnd = process.cpuUsage();
+    rssLoaded = process.memoryUsage.rss();
+    opts.onPhase?.('steady-end');
+  };
   const onAbort = (): void => {
+    endSteady();
     for (const p of ports) p.postMessage({ type: 'stop' });
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -143,7 +249,8 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
       drained.push(
         new Promise<void>((resolve) => {
           port1.on('message', (m: ShardMessage) => {
-            if (m.type === 'progress') opts.onProgress?.(m.progress);
+            if (m.type === 'progress') onWorkerProgress(m.progress);
+            else if (m.type === 'ready') onReady();
             else if (m.type === 'done') resolve();
           });
           port1.once('close', () => resolve());
@@ -157,6 +264,9 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
         fleetStartWallMs: fleetStart,
         drainTimeoutMs,
         port: port2,
+        workers,
+        connectRatePerSec: connectRate / workers,
+        awaitGo: true,
       };
       runs.push(pool.run(task, { transferList: [port2] }) as Promise<ShardResult>);
     }
@@ -174,7 +284,12 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
       for (const t of r.truth) truth.push(t);
     }
     truth.sort(compareTruth);
+    endSteady();
     const cpu = process.cpuUsage(cpuStart);
+    const steady = steadyWindow(results, cpuAtSteadyStart, cpuAtSteadyEnd, {
+      fromMs: startWallMs + warmUpMs - fleetStart,
+      toMs: startWallMs + arrivalsMs - fleetStart,
+    });
     return {
       workers,
       wallMs: Math.round(wallNow() - fleetStart),
@@ -184,12 +299,42 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
       truth,
       cpuMicros: cpu.user + cpu.system,
       errors,
+      steady,
+      rss: { baselineBytes: rssBaseline, loadedBytes: rssLoaded },
+      chargersConnectedMax: connectedMax,
     };
   } finally {
+    for (const t of phaseTimers) clearTimeout(t);
     opts.signal?.removeEventListener('abort', onAbort);
     for (const p of ports) p.close();
     await pool.destroy();
   }
+}
+
+/** Lead time before sim start: connect at the connect rate, plus about a millisecond per charger to boot. */
+export function defaultLeadMs(chargers: number, connectRatePerSec: number = DEFAULT_CONNECT_RATE): number {
+  return Math.round(1000 + chargers * (1 + 1000 / Math.max(1, connectRatePerSec)));
+}
+
+function steadyWindow(
+  results: ShardResult[],
+  cpuStart: NodeJS.CpuUsage | null,
+  cpuEnd: NodeJS.CpuUsage | null,
+  span: { fromMs: number; toMs: number },
+): SteadyWindow | undefined {
+  if (!cpuStart || !cpuEnd || results.some((r) => !r.steadyStart || !r.steadyEnd)) return undefined;
+  const delta = (k: keyof FleetCounters): number => results.reduce((n, r) => n + ((r.steadyEnd![k] ?? 0) - (r.steadyStart![k] ?? 0)), 0);
+  const start = cpuStart as NodeJS.CpuUsage;
+  const end = cpuEnd as NodeJS.CpuUsage;
+  return {
+    fromMs: Math.round(span.fromMs),
+    toMs: Math.round(span.toMs),
+    calls: delta('calls'),
+    transactions: delta('transactions'),
+    sessionsDone: delta('sessionsDone'),
+    dropped: delta('dropped'),
+    cpuMicros: end.user - start.user + (end.system - start.system),
+  };
 }
 
 function compareTruth(a: TruthSession, b: TruthSession): number {

@@ -7,6 +7,7 @@ import { Charger } from './charger.js';
 import { DeadlineSweeper } from './deadline-sweeper.js';
 import { ocpp16 } from './dialect-ocpp16.js';
 import { initHistograms, usingWasm } from './histograms.js';
+import { loadDriverFor, type LoadDriver } from './load-driver.js';
 import { schemaValidator } from './ocpp-schemas.js';
 import { Scheduler } from './scheduler.js';
 import { SimClock, wallNow } from './sim-clock.js';
@@ -28,6 +29,12 @@ export interface ShardTask {
   /** Progress goes out here; a { type: 'stop' } message ends the run early. */
   port?: MessagePort;
   progressIntervalMs?: number;
+  /** Number of shards in the fleet (open-model arrivals are dealt round-robin over them). Default 1. */
+  workers?: number;
+  /** New connections per wall second for this shard; default: all at once. */
+  connectRatePerSec?: number;
+  /** Post { type: 'ready' } once set up and wait for { type: 'go', startWallMs } before creating chargers (memory baseline; sim start set then). */
+  awaitGo?: boolean;
 }
 
 export interface ShardResult {
@@ -38,22 +45,28 @@ export interface ShardResult {
   truth: TruthSession[];
   errors: Record<string, number>;
   wasmHistograms: boolean;
+  /** Counters when the warm-up ended and when arrivals ended (absent if the window never opened). */
+  steadyStart?: FleetCounters;
+  steadyEnd?: FleetCounters;
 }
 
 /** Worker -> main over the task's port; 'done' follows the last progress. */
-export type ShardMessage = { type: 'progress'; progress: FleetProgress } | { type: 'done' };
+export type ShardMessage = { type: 'progress'; progress: FleetProgress } | { type: 'done' } | { type: 'ready' };
 
 const SETTLE_POLL_MS = 20;
 const SOCKET_CLOSE_WAIT_MS = 1000;
+const CONNECT_BATCH_MS = 20;
 
 export async function runShard(task: ShardTask): Promise<ShardResult> {
   await initHistograms();
   const { config } = task;
+  const validator = schemaValidator(ocpp16.protocol);
+  // The main thread may set sim start only once every worker is up, so worker start-up does not eat the lead time.
+  const startWallMs = task.awaitGo && task.port ? await readyAndWaitForGo(task.port, task.startWallMs) : task.startWallMs;
   const scheduler = new Scheduler();
-  const clock = new SimClock(config.simStart, config.speed, task.startWallMs);
+  const clock = new SimClock(config.simStart, config.speed, startWallMs);
   const metrics = new WorkerMetrics();
   const sweeper = new DeadlineSweeper(config.callTimeoutMs);
-  const validator = schemaValidator(ocpp16.protocol);
   const simEndSec = Math.floor((clock.startSimMs + config.durationSimSec * 1000) / 1000);
   const truth: TruthSession[] = [];
   scheduler.onError = (err) => {
@@ -61,6 +74,8 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     metrics.error(`internal:${err instanceof Error ? err.message.slice(0, 80) : String(err)}`);
   };
 
+  let driver: LoadDriver | null = null;
+  const shardLevelLoad = config.load !== undefined && config.load.kind !== 'per-connector-poisson';
   const chargers = config.chargers.map(
     (spec: ChargerSpec, i: number) =>
       new Charger(spec, {
@@ -73,6 +88,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
         dialect: ocpp16,
         simEndSec,
         onTruth: (t) => truth.push(t),
+        onConnectorFree: shardLevelLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
         localAddress: task.localAddresses[i],
       }),
   );
@@ -95,7 +111,25 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   });
   const progressTimer = setInterval(progress, task.progressIntervalMs ?? 1000);
 
-  for (const c of chargers) c.start();
+  driver = loadDriverFor({ config, scheduler, clock, metrics, simEndSec, workerId: task.workerId, workers: task.workers ?? 1, chargers });
+  driver?.start();
+  const connectTimer = startRamp(chargers, task.connectRatePerSec);
+
+  // The steady window: from the end of the warm-up to the end of arrivals.
+  let steadyStart: FleetCounters | undefined;
+  let steadyEnd: FleetCounters | undefined;
+  const warmUpMs = Math.max(0, config.warmUpMs ?? 0);
+  const warmUpTimer = setTimeout(
+    () => {
+      if (warmUpMs > 0) metrics.discardTotals();
+      steadyStart = { ...metrics.counters };
+    },
+    Math.max(0, startWallMs + warmUpMs - wallNow()),
+  );
+  const endSteady = (): void => {
+    clearTimeout(warmUpTimer);
+    if (steadyStart && !steadyEnd) steadyEnd = { ...metrics.counters };
+  };
 
   // Sleep until the planned end, then until everything is answered (or the drain timeout).
   // An abort ends the plan at the current instant: drivers stop and unplug, then the same drain.
@@ -106,6 +140,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     const check = (): void => {
       timer = null;
       const now = wallNow();
+      if (now >= endWall) endSteady();
       if (now >= drainDeadline || (now >= endWall && chargers.every((c) => c.settled))) {
         wake = null;
         resolve();
@@ -127,6 +162,9 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     check();
   });
 
+  clearTimeout(connectTimer.timer ?? undefined);
+  connectTimer.stopped = true;
+  endSteady();
   for (const c of chargers) if (!c.settled) metrics.error('unsettledAtDrainTimeout');
   scheduler.stop();
   sweeper.stop();
@@ -145,10 +183,49 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     truth,
     errors: { ...metrics.errors },
     wasmHistograms: usingWasm(),
+    steadyStart: steadyEnd ? steadyStart : undefined,
+    steadyEnd,
   };
   metrics.dispose();
   port?.postMessage({ type: 'done' } satisfies ShardMessage);
   return result;
+}
+
+/** Says 'ready' and resolves with the sim start the main thread sends with 'go' (or `fallback` on 'stop'). */
+function readyAndWaitForGo(port: MessagePort, fallback: number): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const onGo = (m: { type?: string; startWallMs?: number }): void => {
+      if (!m || (m.type !== 'go' && m.type !== 'stop')) return;
+      port.off('message', onGo);
+      resolve(m.type === 'go' && typeof m.startWallMs === 'number' ? m.startWallMs : fallback);
+    };
+    port.on('message', onGo);
+    port.postMessage({ type: 'ready' } satisfies ShardMessage);
+  });
+}
+
+/**
+ * Starts (connects) the chargers at `ratePerSec`, a batch every few ms, so that thousands of
+ * sockets do not hit the target's accept queue at once. Paced on elapsed time, not timer count.
+ */
+function startRamp(chargers: Charger[], ratePerSec: number | undefined): { timer: NodeJS.Timeout | null; stopped: boolean } {
+  const ramp = { timer: null as NodeJS.Timeout | null, stopped: false };
+  if (!(ratePerSec !== undefined && ratePerSec > 0 && Number.isFinite(ratePerSec))) {
+    for (const c of chargers) c.start();
+    return ramp;
+  }
+  const t0 = wallNow();
+  const perBatch = Math.max(1, Math.ceil((ratePerSec * CONNECT_BATCH_MS) / 1000));
+  let next = 0;
+  const step = (): void => {
+    ramp.timer = null;
+    if (ramp.stopped) return;
+    const due = Math.min(chargers.length, Math.max(next + 1, Math.floor(((wallNow() - t0) / 1000) * ratePerSec) + perBatch));
+    while (next < due) chargers[next++].start();
+    if (next < chargers.length) ramp.timer = setTimeout(step, CONNECT_BATCH_MS);
+  };
+  step();
+  return ramp;
 }
 
 async function waitForSockets(sockets: Array<import('ws').WebSocket>, maxMs: number): Promise<void> {

@@ -70,10 +70,20 @@ export class WorkerMetrics {
     return out;
   }
 
+  /** Ends the warm-up: what the final histograms recorded so far is discarded (the live deltas go on). */
+  discardTotals(): void {
+    for (const h of this.actions.values()) {
+      h.latency.reset();
+      h.service.reset();
+    }
+  }
+
   finalHistograms(): { latency: Record<string, string>; serviceTime: Record<string, string> } {
     const latency: Record<string, string> = {};
     const serviceTime: Record<string, string> = {};
     for (const [action, h] of this.actions) {
+      // An action seen only during the warm-up has nothing left to report.
+      if (h.latency.totalCount === 0) continue;
       latency[action] = encodeHistogram(h.latency);
       serviceTime[action] = encodeHistogram(h.service);
     }
