@@ -5,7 +5,7 @@
 import { ChargerConfiguration } from './charger-config.js';
 import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisplay } from './cost-display.js';
 import type { DeadlineSweeper } from './deadline-sweeper.js';
-import type { ConnectorStatus, CsmsCommand, Dialect, Measurand, SampleContext, WireStopReason, CommandReply } from './dialect.js';
+import type { ConnectorStatus, CsmsCommand, Dialect, SampleContext, WireStopReason, CommandReply } from './dialect.js';
 import { SessionMeter, whOf, type EvSpec } from './ev-physics.js';
 import { OcppCallError } from './ocpp-errors.js';
 import type { JsonObject } from './ocpp-framing.js';
@@ -67,6 +67,14 @@ export interface Connector {
   /** Lifetime energy register, joules. */
   registerJ: number;
   visit: Visit | null;
+  /**
+   * Drivers who arrived, by the plan, after the current visit's planned departure while that
+   * visit still waits for late answers. They plug in as soon as it clears, with their planned
+   * instants, so a slow CSMS changes when messages are sent but never what the truth is.
+   */
+  waiting: Visit[];
+  /** Planned departure of the last driver who took this connector: earlier arrivals find it busy. */
+  plannedFreeSec: number;
 }
 
 const K_ARRIVAL = 1;
@@ -130,6 +138,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
         rng: Rng.derive(seed, spec.id, 'connector', i),
         registerJ: reg.int(0, 9_999_999) * 3600 + reg.int(0, 3599),
         visit: null,
+        waiting: [],
+        plannedFreeSec: 0,
       });
     }
     const base = ctx.config.targetUrl.replace(/\/+$/, '');
@@ -257,16 +267,24 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private onArrival(c: Connector, sec: number): void {
     this.planArrival(c, sec);
-    if (c.visit) {
+    // Busy by the plan, not by how far the answers have come: the truth must not depend on latency.
+    if (sec < c.plannedFreeSec) {
       this.ctx.metrics.counters.dropped++;
       return;
     }
     const tokens = this.ctx.config.tokens;
     const idTag = tokens.length > 0 ? c.rng.pick(tokens) : FALLBACK_TOKEN;
-    this.plugIn(c, sec, idTag, false);
+    const visit = this.drawVisit(c, sec, idTag);
+    if (c.visit) c.waiting.push(visit);
+    else this.startVisit(visit, false);
   }
 
   private plugIn(c: Connector, sec: number, idTag: string, remote: boolean): Visit {
+    return this.startVisit(this.drawVisit(c, sec, idTag), remote);
+  }
+
+  /** The driver's and EV's draws for a visit that plugs in at `sec`. */
+  private drawVisit(c: Connector, sec: number, idTag: string): Visit {
     const cfg = this.ctx.config;
     const r = c.rng;
     const [dMin, dMax] = cfg.drivers.dwellMinutes;
@@ -294,6 +312,13 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       lastSampleSec: -1,
       boundaryEvent: null,
     };
+    c.plannedFreeSec = Math.max(c.plannedFreeSec, visit.departSec);
+    return visit;
+  }
+
+  private startVisit(visit: Visit, remote: boolean): Visit {
+    const c = visit.connector;
+    const sec = visit.plugInSec;
     c.visit = visit;
     this.setStatus(c, 'Preparing', sec);
     this.at(visit.departSec, K_DEPARTURE, visit, P_DEPARTURE);
@@ -416,7 +441,9 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     c.visit = null;
     if (v.meter && v.phase === 'stopped') this.emitTruth(v, sec);
     v.phase = 'idle';
-    this.ctx.onConnectorFree?.(this, c, sec);
+    const next = c.waiting.shift();
+    if (next) this.startVisit(next, false);
+    else this.ctx.onConnectorFree?.(this, c, sec);
   }
 
   /** Whether a driver sent by a shard-level load model could plug in here now. */
@@ -488,7 +515,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   /** A reading outside the plan (TriggerMessage): never a timeline boundary. */
   private triggeredSample(c: Connector, sec: number): void {
     const v = c.visit;
-    const measurands: Measurand[] = this.configuration.measurands();
+    const measurands = this.configuration.measurands();
     let energyWh = whOf(c.registerJ);
     let powerW = 0;
     let socPct: number | null = null;

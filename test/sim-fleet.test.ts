@@ -52,7 +52,7 @@ function ensureBuilt(): void {
   }
 }
 
-async function startCsms(opts: { strict: boolean }) {
+async function startCsms(opts: { strict: boolean; answerDelayMs?: number }) {
   const log: Logged[] = [];
   const clients = new Map<string, RpcClient>();
   let txSeq = 1000;
@@ -60,8 +60,11 @@ async function startCsms(opts: { strict: boolean }) {
   server.on('client', (client) => {
     clients.set(client.identity, client);
     const now = () => new Date().toISOString();
-    client.handle(({ method, params }) => {
+    client.handle(async ({ method, params }) => {
       log.push({ identity: client.identity, action: method, params });
+      if (opts.answerDelayMs && (method === 'Authorize' || method === 'StartTransaction')) {
+        await new Promise((r) => setTimeout(r, opts.answerDelayMs));
+      }
       switch (method) {
         case 'BootNotification':
           return { status: 'Accepted', currentTime: now(), interval: 60 };
@@ -220,6 +223,18 @@ describe('fleet against an ocpp-rpc CSMS', () => {
     expect(again.truth.map(untilTx)).toEqual(first.truth.map(untilTx));
     const other = await runFleet(fleetConfig(csms.url, { seed: 43 }));
     expect(other.truth.map(untilTx)).not.toEqual(first.truth.map(untilTx));
+  }, 30_000);
+
+  it('a slow CSMS changes when messages are sent, never the truth', async () => {
+    // 150 ms late at 600x is 90 simulated seconds: drivers leave and new ones arrive before answers come.
+    const slow = await startCsms({ strict: true, answerDelayMs: 150 });
+    try {
+      const late = await runFleet(fleetConfig(slow.url));
+      expect(late.truth.map(untilTx)).toEqual(first.truth.map(untilTx));
+      expect(late.counters.dropped).toBe(first.counters.dropped);
+    } finally {
+      await slow.server.close({ force: true });
+    }
   }, 30_000);
 
   it('reports how many chargers fit', () => {
