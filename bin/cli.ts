@@ -13,9 +13,13 @@ import { writeReports } from '../reports/summary-writer.js';
 import { formatTerminalSummary } from '../reports/terminal.js';
 import { compareSummaries, formatComparison } from '../reports/compare.js';
 import { parseThresholdArgs, ThresholdError } from '../reports/thresholds.js';
-import type { Summary } from '../reports/model.js';
+import type { ShardSpec, Summary } from '../reports/model.js';
+import { mergeRunResults } from '../reports/merge.js';
+import { readRunResult, ResultError } from '../reports/run-result.js';
+import { SHARD_ENV, shardFromOptions, shardLabel, shardProblem, ShardSpecError } from '../scenarios/sharding.js';
 
 const EXIT = { passed: 0, failed: 1, usage: 2, broken: 3 } as const;
+const SHARD_HELP = `run shard i of n shard processes: every n-th charger and arrival of the fleet; needs --target (default: $${SHARD_ENV}, else the whole fleet)`;
 
 const integer = (name: string, min = 0) => (value: string) => {
   const n = Number(value);
@@ -71,12 +75,14 @@ program
   .argument('<scenarios...>', 'scenario files (.ts) or folders of them')
   .option('--target <url>', 'OCPP endpoint of a running CSMS, e.g. ws://127.0.0.1:8180/ocpp')
   .option('--seed <n>', 'override the scenario seed', integer('--seed'))
-  .option('--report-dir <dir>', 'where summary.json, junit.xml and report.html go', 'reports/out')
+  .option('--report-dir <dir>', 'where summary.json, junit.xml, report.html and result.json go', 'reports/out')
   .option('--workers <n>', 'fleet worker threads (default: one per CPU)', integer('--workers', 1))
   .option('--threshold <metric:expr>', 'extra threshold, e.g. "latency.StartTransaction:p(99)<200" (repeatable)', collect)
+  .option('--shard <i/n>', SHARD_HELP)
   .option('--no-progress', 'no live progress display')
-  .action(async (paths: string[], opts: { target?: string; seed?: number; reportDir: string; workers?: number; threshold?: string[]; progress: boolean }) => {
+  .action(async (paths: string[], opts: { target?: string; seed?: number; reportDir: string; workers?: number; threshold?: string[]; shard?: string; progress: boolean }) => {
     if (opts.target) checkTarget(opts.target);
+    const shard = shardOption(opts.shard, opts.target);
     const files = expandScenarioPaths(paths);
     const scenarios = [];
     for (const file of files) scenarios.push(await loadScenario(file));
@@ -84,18 +90,20 @@ program
     let allPassed = true;
     for (const scenario of scenarios) {
       const dir = scenarios.length > 1 ? resolve(opts.reportDir, scenario.name) : resolve(opts.reportDir);
-      process.stderr.write(`chargebench: running ${scenario.name} (${scenario.chargers.count} chargers, seed ${opts.seed ?? scenario.seed})\n`);
+      const slice = shard.count > 1 ? `, ${shardLabel(shard)}` : '';
+      process.stderr.write(`chargebench: running ${scenario.name} (${scenario.chargers.count} chargers${slice}, seed ${opts.seed ?? scenario.seed})\n`);
       const { report, passed } = await runScenario(scenario, {
         target: opts.target,
         seed: opts.seed,
         workers: opts.workers,
         thresholds,
         progress: opts.progress,
+        shard,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       const written = await writeReports(dir, report);
       process.stdout.write(`${formatTerminalSummary(report.summary)}\n`);
-      process.stdout.write(`reports: ${written.summaryPath}, ${written.junitPath}, ${written.htmlPath}\n`);
+      process.stdout.write(`${reportsLine(written)}\n`);
       allPassed &&= passed;
     }
     process.exitCode = allPassed ? EXIT.passed : EXIT.failed;
@@ -123,9 +131,10 @@ program
   .option('--warm-up <d>', 'first part of the run left out of latency, throughput and CPU figures, e.g. 10s', duration('--warm-up'))
   .option('--target <url>', 'OCPP endpoint of a running CSMS, e.g. ws://127.0.0.1:8180/ocpp')
   .option('--seed <n>', 'seed of the run', integer('--seed'), 1)
-  .option('--report-dir <dir>', 'where summary.json, junit.xml and report.html go', 'reports/out/bench')
+  .option('--report-dir <dir>', 'where summary.json, junit.xml, report.html and result.json go', 'reports/out/bench')
   .option('--workers <n>', 'fleet worker threads (default: one per CPU)', integer('--workers', 1))
   .option('--threshold <metric:expr>', 'extra threshold, e.g. "latency.StartTransaction:p(99)<100" (repeatable)', collect)
+  .option('--shard <i/n>', SHARD_HELP)
   .option('--no-progress', 'no live progress display')
   .action(
     async (opts: {
@@ -140,9 +149,11 @@ program
       reportDir: string;
       workers?: number;
       threshold?: string[];
+      shard?: string;
       progress: boolean;
     }) => {
       if (opts.target) checkTarget(opts.target);
+      const shard = shardOption(opts.shard, opts.target, opts.chargers);
       if (opts.stages !== undefined && opts.rate !== undefined) usage('give either --rate (constant arrival rate) or --stages (ramping arrival rate), not both');
       let stages;
       try {
@@ -160,6 +171,7 @@ program
         warmUpMs: opts.warmUp,
         seed: opts.seed,
         workers: opts.workers,
+        shard,
       };
       const scenario = benchScenario(bench);
       for (const line of benchPreamble(bench, opts.target)) process.stderr.write(`chargebench: ${line}\n`);
@@ -171,11 +183,12 @@ program
         progress: opts.progress,
         requireAllConnected: true,
         backendHeartbeatSec: BENCH_HEARTBEAT_SIM_SEC,
+        shard,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       const written = await writeReports(resolve(opts.reportDir), report);
       process.stdout.write(`${formatTerminalSummary(report.summary)}\n`);
-      process.stdout.write(`reports: ${written.summaryPath}, ${written.junitPath}, ${written.htmlPath}\n`);
+      process.stdout.write(`${reportsLine(written)}\n`);
       process.exitCode = passed ? EXIT.passed : EXIT.failed;
     },
   );
@@ -204,12 +217,45 @@ report
     process.exitCode = result.regressions > 0 ? EXIT.failed : EXIT.passed;
   });
 
+report
+  .command('merge')
+  .description('merge the results of the shards of one run (--shard i/n) into the result of the whole run; judges checks and thresholds on it')
+  .argument('<results...>', "each shard's --report-dir, or its result.json")
+  .option('--report-dir <dir>', 'where the merged summary.json, junit.xml, report.html and result.json go', 'reports/out/merged')
+  .action(async (paths: string[], opts: { reportDir: string }) => {
+    const inputs = [];
+    for (const path of paths) inputs.push(await readRunResult(resolve(path)));
+    const merged = mergeRunResults(inputs);
+    const written = await writeReports(resolve(opts.reportDir), merged);
+    process.stdout.write(`${formatTerminalSummary(merged.summary)}\n`);
+    process.stdout.write(`merged ${inputs.length} shard result${inputs.length === 1 ? '' : 's'}; ${reportsLine(written)}\n`);
+    process.exitCode = merged.summary.passed ? EXIT.passed : EXIT.failed;
+  });
+
 function readSummary(path: string): Summary {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Summary;
   } catch (err) {
     usage(`cannot read ${path}: ${(err as Error).message} (give the summary.json of a run)`);
   }
+}
+
+function reportsLine(w: { summaryPath: string; junitPath: string; htmlPath: string; resultPath?: string }): string {
+  return `reports: ${[w.summaryPath, w.junitPath, w.htmlPath, w.resultPath].filter(Boolean).join(', ')}`;
+}
+
+/** --shard, else CHARGEBENCH_SHARD, validated: n > 1 needs --target (all shards drive one CSMS). */
+function shardOption(flag: string | undefined, target: string | undefined, fleetChargers?: number): ShardSpec {
+  let shard: ShardSpec;
+  try {
+    shard = shardFromOptions(flag);
+  } catch (err) {
+    if (err instanceof ShardSpecError) usage(err.message);
+    throw err;
+  }
+  const problem = shardProblem(shard, target, fleetChargers);
+  if (problem) usage(problem);
+  return shard;
 }
 
 function checkTarget(target: string): void {
@@ -235,7 +281,7 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? EXIT.passed : EXIT.usage;
       return;
     }
-    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof ThresholdError) {
+    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof ThresholdError || err instanceof ResultError) {
       process.stderr.write(`chargebench: ${err.message}\n`);
       process.exitCode = EXIT.usage;
       return;

@@ -90,6 +90,43 @@ export interface Summary {
   steady?: SteadyFigures;
   /** What charger displays showed of the cost, against the bills. */
   display?: DisplaySummary;
+  /** Set when this run is one shard of a larger fleet; its thresholds are judged on the merged result. */
+  shard?: ShardSpec;
+  /** Set on a merged result: how many shard results it was merged from. */
+  shards?: number;
+}
+
+/** Shard `index` (1-based) of `count` shard processes that together run one fleet. */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/** Which run checks apply, kept with a result so that a merge can judge them again on merged counts. */
+export interface CheckPlan {
+  /** "all chargers connected" (bench). */
+  requireAllConnected: boolean;
+  /** "sessions happened": the load model plans transactions. */
+  expectSessions: boolean;
+  /** The back end is known to send FinalCost (the embedded one). */
+  finalCostRequired: boolean;
+}
+
+/** What a run keeps beyond the reports so that shard results merge exactly (written as result.json). */
+export interface MergeInputs {
+  shard: ShardSpec;
+  /** Chargers of the whole fleet, over all shards. */
+  fleetChargers: number;
+  /** Per OCPP action, µs, hdr-histogram-js compressed base64. */
+  latency: Record<string, string>;
+  serviceTime: Record<string, string>;
+  /** The fleet's counters at the end of the run (calls, transactions, sessionsDone, ...). */
+  counters: Record<string, number>;
+  /** Per timeline point (same index): latency over all actions in that interval, µs, compressed base64; null when none. */
+  intervalLatency: Array<string | null>;
+  /** The threshold spec the run was judged with (scenario + command line). */
+  thresholds: Record<string, string[]>;
+  checkPlan: CheckPlan;
 }
 
 export interface DisplaySummary {
@@ -154,4 +191,6 @@ export interface RunReport {
   latencyDistribution: Record<string, Array<[number, number]>>;
   errorsByKind: Record<string, number>;
   reconciliation: ReconciliationRow[];
+  /** Present on runs and merges; absent on reports built from a summary alone. */
+  mergeInputs?: MergeInputs;
 }

@@ -5,11 +5,14 @@ import { join } from 'node:path';
 import type { RunReport } from './model.js';
 import { toJUnitXml } from './junit.js';
 import { renderHtmlReport, type HtmlReportOptions } from './html.js';
+import { RESULT_FILE, resultJson, toRunResult } from './run-result.js';
 
 export interface WrittenReports {
   summaryPath: string;
   junitPath: string;
   htmlPath: string;
+  /** result.json, for merging shard results; written when the report carries what a merge needs. */
+  resultPath?: string;
 }
 
 /** Writes via a temporary file and rename, so a reader never sees half a file. */
@@ -25,17 +28,21 @@ export function summaryJson(report: RunReport): string {
 }
 
 /**
- * Creates `dir` (like mkdir -p) and writes summary.json (pretty), junit.xml and report.html.
+ * Creates `dir` (like mkdir -p) and writes summary.json (pretty), junit.xml, report.html and,
+ * for a run or a merge, result.json.
  */
 export async function writeReports(dir: string, report: RunReport, opts: HtmlReportOptions = {}): Promise<WrittenReports> {
   await mkdir(dir, { recursive: true });
   const summaryPath = join(dir, 'summary.json');
   const junitPath = join(dir, 'junit.xml');
   const htmlPath = join(dir, 'report.html');
+  const result = toRunResult(report);
+  const resultPath = join(dir, RESULT_FILE);
   await Promise.all([
     writeAtomically(summaryPath, summaryJson(report)),
     writeAtomically(junitPath, toJUnitXml(report.summary)),
     writeAtomically(htmlPath, renderHtmlReport(report, opts)),
+    ...(result ? [writeAtomically(resultPath, resultJson(result))] : []),
   ]);
-  return { summaryPath, junitPath, htmlPath };
+  return result ? { summaryPath, junitPath, htmlPath, resultPath } : { summaryPath, junitPath, htmlPath };
 }

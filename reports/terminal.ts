@@ -39,6 +39,8 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
     `  target ${summary.target}, seed ${summary.seed}, ${formatNumber(summary.chargers)} chargers / ${formatNumber(summary.connectors)} connectors on ${summary.workers} worker${summary.workers === 1 ? '' : 's'}`,
   );
   out.push(`  wall ${formatDuration(summary.wallMs)}, sim from ${summary.simStart} at ${summary.simSpeed}x`);
+  if (summary.shard) out.push(`  shard ${summary.shard.index}/${summary.shard.count}: this process's slice of the fleet only`);
+  if (summary.shards) out.push(`  merged from ${summary.shards} shard result${summary.shards === 1 ? '' : 's'}`);
 
   const s = summary.sessions;
   out.push('');
@@ -100,6 +102,8 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
     for (const th of thresholds) {
       out.push(`  ${mark(th.passed, c)} ${th.metric} ${th.expression}  (actual ${formatNumber(th.actual, 3)}${th.note ? `; ${th.note}` : ''})`);
     }
+  } else if (summary.shard) {
+    out.push('thresholds: judged on the merged result of all shards (chargebench report merge)');
   }
   return out.join('\n');
 }

@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { fleetCapacity, DEFAULT_CONNECT_RATE, defaultLeadMs } from '../sim/fleet.js';
 import type { RateStage } from '../sim/types.js';
 import { parseScenario, type Scenario } from './api.js';
+import type { ShardSpec } from '../reports/model.js';
+import { shardLabel, WHOLE_FLEET } from './sharding.js';
 
 /** Sim seconds per wall second: a one-minute session lasts one wall second. */
 export const BENCH_SPEED = 60;
@@ -25,6 +27,8 @@ export interface BenchOptions {
   warmUpMs?: number;
   seed: number;
   workers?: number;
+  /** This process runs one shard of the fleet (default: the whole fleet). */
+  shard?: ShardSpec;
 }
 
 /** A quarter of the connectors busy at once with one-second sessions, at most 1,000 per second. */
@@ -89,7 +93,9 @@ export function benchScenario(o: BenchOptions): Scenario {
 /** What the main thread says before a bench starts: limits, ports, sources, whether the fleet fits. */
 export function benchPreamble(o: BenchOptions, targetUrl: string | undefined): string[] {
   const cap = fleetCapacity(targetUrl);
-  const n = o.chargers;
+  const shard = o.shard ?? WHOLE_FLEET;
+  // Chargers this process holds: every n-th of the fleet.
+  const n = chargersOfShard(o.chargers, shard);
   const fmt = (x: number) => x.toLocaleString('en-US');
   const durationMs = benchDurationMs(o);
   const lines: string[] = [];
@@ -97,9 +103,15 @@ export function benchPreamble(o: BenchOptions, targetUrl: string | undefined): s
     ? `ramping arrival rate ${o.stages.map((s) => `${s.durationSec}s:${s.target}`).join(',')} tx/s`
     : `constant arrival rate ${fmt(o.rate ?? defaultRate(o.chargers, o.connectors))} tx/s`;
   lines.push(
-    `bench: ${fmt(n)} chargers x ${o.connectors} connectors, ${loadText} for ${durationMs / 1000} s` +
+    `bench: ${fmt(o.chargers)} chargers x ${o.connectors} connectors, ${loadText} for ${durationMs / 1000} s` +
       `${o.warmUpMs ? ` (first ${o.warmUpMs / 1000} s warm-up, not counted)` : ''}; sessions of ${BENCH_SESSION_MINUTES} sim min at ${BENCH_SPEED}x; seed ${o.seed}`,
   );
+  if (shard.count > 1) {
+    lines.push(
+      `${shardLabel(shard)}: this process runs ${fmt(n)} of the ${fmt(o.chargers)} chargers and one in ${shard.count} arrivals of the fleet-wide plan; ` +
+        `merge all ${shard.count} shards' report folders with 'chargebench report merge', which judges the thresholds`,
+    );
+  }
   const hard = hardFileLimit();
   lines.push(
     `open files: ${fmt(cap.openFileLimit)} per process${hard !== null && hard !== cap.openFileLimit ? ` (hard limit ${fmt(hard)})` : ''}; one socket per charger, so the fleet and the embedded back end each need about ${fmt(n)} descriptors`,
@@ -114,12 +126,37 @@ export function benchPreamble(o: BenchOptions, targetUrl: string | undefined): s
     lines.push(`capacity: ${fmt(n)} chargers fit in this process (up to ${fmt(cap.maxChargers)})`);
   } else {
     lines.push(
-      `capacity: ${fmt(n)} chargers do NOT fit: one process holds up to ${fmt(cap.maxChargers)}. Raise the soft limit with 'ulimit -n ${hard ?? 'N'}' (up to the hard limit), or split the fleet into shards (--shard i/n)`,
+      `capacity: ${fmt(n)} chargers do NOT fit: one process holds up to ${fmt(cap.maxChargers)}. Raise the soft limit with 'ulimit -n ${hard ?? 'N'}' (up to the hard limit), or split the fleet into shard processes:`,
+      ...shardedBenchCommands(o, Math.ceil(o.chargers / Math.max(1, cap.maxChargers))).map((c) => `  ${c}`),
     );
   }
   const leadMs = defaultLeadMs(n, DEFAULT_CONNECT_RATE);
   lines.push(`connect: ${fmt(DEFAULT_CONNECT_RATE)} new connections per second; arrivals start after a ${(leadMs / 1000).toFixed(1)} s lead for connecting and booting`);
   return lines;
+}
+
+/** Chargers of a fleet of `total` that shard `index` of `count` holds (charger k goes to shard k mod count + 1). */
+export function chargersOfShard(total: number, shard: ShardSpec): number {
+  return shard.index > total ? 0 : Math.floor((total - shard.index) / shard.count) + 1;
+}
+
+/** The commands that run this bench as `count` shard processes against one back end, then merge them. */
+export function shardedBenchCommands(o: BenchOptions, count: number, target = 'ws://127.0.0.1:8180/ocpp'): string[] {
+  const load = o.stages
+    ? `--stages ${o.stages.map((s) => `${s.durationSec}s:${s.target}`).join(',')}`
+    : `--rate ${o.rate ?? defaultRate(o.chargers, o.connectors)}`;
+  const common =
+    `chargebench bench --chargers ${o.chargers} --connectors ${o.connectors} ${load}` +
+    `${o.durationMs !== undefined && !o.stages ? ` --duration ${o.durationMs / 1000}s` : ''}${o.warmUpMs ? ` --warm-up ${o.warmUpMs / 1000}s` : ''} --seed ${o.seed} --target ${target}`;
+  const shardLine = (k: number) => `${common} --shard ${k}/${count} --report-dir out/shard-${k} &`;
+  // Shards run side by side; a long list is shortened to its first two and its last.
+  const shown = count <= 3 ? Array.from({ length: count }, (_, k) => shardLine(k + 1)) : [shardLine(1), shardLine(2), '...', shardLine(count)];
+  const dirs = count <= 3 ? Array.from({ length: count }, (_, k) => `out/shard-${k + 1}`).join(' ') : 'out/shard-*';
+  return [
+    'chargebench backend --port 8180 &',
+    ...shown.map((line, k) => `${k === 0 ? '( ' : '  '}${line}${k === shown.length - 1 ? ' wait )' : ''}`),
+    `chargebench report merge ${dirs} --report-dir out/merged`,
+  ];
 }
 
 function hardFileLimit(): number | null {

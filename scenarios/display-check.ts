@@ -2,11 +2,14 @@
 // be the invoice total, and running costs must never go down during a session.
 import { Decimal } from 'decimal.js';
 import type { CheckResult, DisplaySummary } from '../reports/model.js';
+import { displayChecks, type DisplayExamples } from '../reports/run-checks.js';
 import type { TruthSession } from '../sim/types.js';
 import type { BilledSession } from './backend-client.js';
 
 export interface DisplayCheck {
   counts: DisplaySummary;
+  /** A few sessions to name in the checks' details. */
+  examples: DisplayExamples;
   checks: CheckResult[];
 }
 
@@ -60,24 +63,9 @@ export function checkDisplayedCosts(truth: TruthSession[], billed: BilledSession
       if (mismatches.length < 3) mismatches.push(`${t.chargerId}/${t.connectorId} shown ${shown}, invoiced ${total}`);
     }
   }
-  const missingFails = finalCostRequired && counts.finalCostMissing > 0;
-  const examples = (list: string[]) => (list.length > 0 ? `; e.g. ${list.join('; ')}` : '');
   return {
     counts,
-    checks: [
-      {
-        name: 'final displayed cost equals the invoice',
-        passed: counts.finalCostMismatched === 0 && !missingFails,
-        detail:
-          `${counts.finalCostMatches} of ${counts.finalCostShown} shown final costs equal the billed total, ` +
-          `${counts.finalCostMissing} billed sessions without a final cost shown${finalCostRequired ? '' : ' (the target need not send them)'}` +
-          examples(mismatches),
-      },
-      {
-        name: 'running cost never goes down',
-        passed: counts.runningCostDecreases === 0,
-        detail: `${counts.runningCostDecreases} of ${counts.runningCostSessions} sessions with 2+ running costs showed a lower one later${examples(decreases)}`,
-      },
-    ],
+    examples: { finalCostMismatches: mismatches, runningCostDecreases: decreases },
+    checks: displayChecks(counts, finalCostRequired, { finalCostMismatches: mismatches, runningCostDecreases: decreases }),
   };
 }

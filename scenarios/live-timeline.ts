@@ -2,10 +2,12 @@
 // second: counters are summed over workers, latency deltas are merged, never averaged.
 import type { FleetCounters, FleetProgress } from '../sim/types.js';
 import type { TimelinePoint } from '../reports/model.js';
-import { mergeAllActions, mergeHistogramMaps, percentileMs } from '../reports/histograms.js';
+import { encodeHistogram, mergeAllActions, mergeHistogramMaps, percentileMs } from '../reports/histograms.js';
 
 export class LiveTimeline {
   readonly points: TimelinePoint[] = [];
+  /** Per point: its interval's latency over all actions (µs, compressed base64), so shard timelines merge exactly. */
+  readonly intervalLatency: Array<string | null> = [];
   private readonly latestByWorker = new Map<number, FleetCounters>();
   private pendingLatency: Array<Record<string, string>> = [];
   private simTime = '';
@@ -50,6 +52,7 @@ export class LiveTimeline {
       p99: interval ? percentileMs(interval, 99) : 0,
     };
     this.points.push(point);
+    this.intervalLatency.push(interval ? encodeHistogram(interval) : null);
     this.pendingLatency = [];
     this.lastCalls = totals.calls;
     this.lastTransactions = totals.transactions;

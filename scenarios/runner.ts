@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFleet, fleetCapacity, defaultLeadMs, DEFAULT_CONNECT_RATE } from '../sim/fleet.js';
 import type { ChargerSpec, FleetConfig, FleetResult, LoadModel } from '../sim/types.js';
-import type { CheckResult, RunReport, Summary } from '../reports/model.js';
+import type { CheckPlan, RunReport, ShardSpec, Summary } from '../reports/model.js';
 import { latencyStatsByAction, percentileDistributionByAction } from '../reports/histograms.js';
 import { buildMetricSource, checkThresholdSpec, evaluateThresholds, mergeThresholdSpecs, type ThresholdSpec } from '../reports/thresholds.js';
 import { ProgressDisplay } from '../reports/terminal.js';
+import { runChecks } from '../reports/run-checks.js';
 import { ScenarioError, type Scenario, type ScenarioLoad } from './api.js';
 import { parseDuration } from './durations.js';
 import { startBackendProcess, type BackendProcess } from './backend-process.js';
@@ -18,6 +19,7 @@ import { reconcile } from './reconcile.js';
 import { billedByDimension } from './billed-dimensions.js';
 import { tariffResolver, tokenGroups } from './memberships.js';
 import { checkDisplayedCosts } from './display-check.js';
+import { shardLabel, shardProblem, sliceForShard, WHOLE_FLEET } from './sharding.js';
 
 export interface RunOptions {
   /** OCPP endpoint of a CSMS that is already running, e.g. ws://127.0.0.1:8180/ocpp. */
@@ -34,6 +36,8 @@ export interface RunOptions {
   requireAllConnected?: boolean;
   /** Heartbeat interval the embedded back end gives chargers, sim seconds (default: the back end's). */
   backendHeartbeatSec?: number;
+  /** Run only this shard's slice of the fleet (needs `target`); default: the whole fleet. */
+  shard?: ShardSpec;
 }
 
 /** The run itself broke (target unreachable, back end died): exit code 3. */
@@ -57,11 +61,16 @@ export function tokenIds(scenario: Scenario): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(width, '0')}`);
 }
 
-export function fleetConfigFor(scenario: Scenario, targetUrl: string, opts: { seed?: number; workers?: number } = {}): FleetConfig {
+export function fleetConfigFor(
+  scenario: Scenario,
+  targetUrl: string,
+  opts: { seed?: number; workers?: number; shard?: ShardSpec } = {},
+): FleetConfig {
   const kw = (r: [number, number]): [number, number] => [Math.round(r[0] * 1000), Math.round(r[1] * 1000)];
+  const shard = opts.shard ?? WHOLE_FLEET;
   return {
     targetUrl,
-    chargers: chargerIds(scenario),
+    chargers: sliceForShard(chargerIds(scenario), shard),
     tokens: tokenIds(scenario),
     seed: opts.seed ?? scenario.seed,
     simStart: new Date(scenario.sim.start).toISOString(),
@@ -78,6 +87,7 @@ export function fleetConfigFor(scenario: Scenario, targetUrl: string, opts: { se
     callTimeoutMs: scenario.callTimeoutMs,
     workers: opts.workers ?? scenario.workers,
     ...(scenario.load ? { load: loadModelOf(scenario.load), warmUpMs: warmUpMsOf(scenario) } : {}),
+    ...(shard.count > 1 ? { arrivalSlice: { index: shard.index - 1, count: shard.count } } : {}),
   };
 }
 
@@ -136,9 +146,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   } catch (err) {
     throw new ScenarioError(`bad thresholds in scenario ${scenario.name}: ${(err as Error).message}`);
   }
+  const shard = opts.shard ?? WHOLE_FLEET;
+  const sharded = shard.count > 1;
+  const problem = shardProblem(shard, opts.target, scenario.chargers.count);
+  if (problem) throw new ScenarioError(problem);
+  const ownChargers = sliceForShard(chargerIds(scenario), shard);
   const capacity = fleetCapacity();
-  if (scenario.chargers.count > capacity.maxChargers) {
-    throw new ScenarioError(`scenario ${scenario.name} asks for ${scenario.chargers.count} chargers. ${capacity.explanation}`);
+  if (ownChargers.length > capacity.maxChargers) {
+    const asked = sharded ? `${shardLabel(shard)} of scenario ${scenario.name} holds ${ownChargers.length} chargers` : `scenario ${scenario.name} asks for ${ownChargers.length} chargers`;
+    throw new ScenarioError(`${asked}. ${capacity.explanation}`);
   }
 
   const startedAt = new Date();
@@ -155,11 +171,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       log(`back end started (pid ${backend.pid}) at ${backend.httpUrl}`);
     }
     const api = new BackendClient(httpBaseFor(ocppUrl));
-    await provision(api, scenario).catch((err: Error) => {
+    await provision(api, scenario, ownChargers).catch((err: Error) => {
       throw new RunBrokenError(`cannot provision the back end at ${api.baseUrl}: ${err.message}`);
     });
 
-    const config = fleetConfigFor(scenario, ocppUrl, opts);
+    const config = fleetConfigFor(scenario, ocppUrl, { ...opts, shard });
     const wallStart = performance.now();
     const timeline = new LiveTimeline(wallStart);
     const leadMs = config.startLeadMs ?? defaultLeadMs(config.chargers.length, config.connectRatePerSec ?? DEFAULT_CONNECT_RATE);
@@ -193,9 +209,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     }
     const backendCpu = backend && backendCpuBefore !== null ? backend.cpuMicros() - backendCpuBefore : null;
 
-    const billed = await api.completedSessions().catch((err: Error) => {
+    const allBilled = await api.completedSessions().catch((err: Error) => {
       throw new RunBrokenError(`cannot fetch billed sessions from ${api.baseUrl}: ${err.message}${backend ? `\n${backend.output()}` : ''}`);
     });
+    // A shard answers for its own chargers only; the other shards' sessions are theirs to reconcile.
+    const ownIds = new Set(ownChargers.map((c) => c.id));
+    const billed = sharded ? allBilled.filter((b) => ownIds.has(b.chargerId)) : allBilled;
     const recon = reconcile(fleet.truth, billed, scenario.tariff, scenario.location.timeZone, tariffResolver(scenario, tokenIds(scenario)));
 
     const summary = buildSummary(scenario, config, fleet, recon, {
@@ -204,14 +223,34 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       wallMs: Math.round(performance.now() - wallStart),
       backendCpu,
       backendSteadyCpu: backendSteady.start !== null && backendSteady.end !== null ? backendSteady.end - backendSteady.start : null,
-      requireAllConnected: opts.requireAllConnected ?? false,
     });
     summary.billing.byDimension = billedByDimension(billed);
     // Only the embedded back end is known to send FinalCost; a foreign CSMS need not.
-    const shown = checkDisplayedCosts(fleet.truth, billed, backend !== null);
-    summary.checks.push(...shown.checks);
+    const checkPlan: CheckPlan = { requireAllConnected: opts.requireAllConnected ?? false, expectSessions: expectsSessions(config), finalCostRequired: backend !== null };
+    const shown = checkDisplayedCosts(fleet.truth, billed, checkPlan.finalCostRequired);
     summary.display = shown.counts;
-    summary.thresholds = evaluateThresholds(thresholds, buildMetricSource({ summary, latency: fleet.latency, serviceTime: fleet.serviceTime }));
+    summary.checks = runChecks(
+      {
+        chargers: summary.chargers,
+        chargersConnectedMax: summary.chargersConnectedMax ?? 0,
+        sessions: summary.sessions,
+        currency: summary.billing.currency,
+        maxAbsError: summary.billing.maxAbsError,
+        calls: fleet.counters.calls,
+        callErrors: fleet.counters.callErrors,
+        timeouts: fleet.counters.timeouts,
+        display: shown.counts,
+      },
+      checkPlan,
+      shown.examples,
+    );
+    if (sharded) {
+      // Thresholds speak of the whole fleet: `chargebench report merge` judges them on the merged result.
+      summary.shard = shard;
+      log(`${shardLabel(shard)}: thresholds are judged on the merged result (chargebench report merge)`);
+    } else {
+      summary.thresholds = evaluateThresholds(thresholds, buildMetricSource({ summary, latency: fleet.latency, serviceTime: fleet.serviceTime }));
+    }
     summary.passed = summary.checks.every((c) => c.passed) && summary.thresholds.every((t) => t.passed);
     const report: RunReport = {
       summary,
@@ -219,6 +258,16 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       latencyDistribution: percentileDistributionByAction(fleet.latency),
       errorsByKind: fleet.errors,
       reconciliation: recon.rows,
+      mergeInputs: {
+        shard,
+        fleetChargers: scenario.chargers.count,
+        latency: fleet.latency,
+        serviceTime: fleet.serviceTime,
+        counters: { ...fleet.counters },
+        intervalLatency: timeline.intervalLatency,
+        thresholds,
+        checkPlan,
+      },
     };
     return { report, passed: summary.passed };
   } finally {
@@ -227,7 +276,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   }
 }
 
-async function provision(api: BackendClient, scenario: Scenario): Promise<void> {
+/**
+ * Idempotent, so shards may provision one back end side by side: the tariff, memberships and
+ * every token (drivers pick from all of them) are the same for every shard; each posts its own chargers.
+ */
+async function provision(api: BackendClient, scenario: Scenario, chargers: ChargerSpec[]): Promise<void> {
   await api.postTariff(scenario.tariff, true);
   for (const membership of scenario.memberships ?? []) {
     await api.postTariff(membership.tariff, false);
@@ -238,7 +291,7 @@ async function provision(api: BackendClient, scenario: Scenario): Promise<void> 
     const group = groups.get(idTag);
     return group === undefined ? { idTag, status: 'Accepted' } : { idTag, status: 'Accepted', group };
   }));
-  await api.postChargers(chargerIds(scenario).map((c) => ({ id: c.id, connectors: c.connectors, timeZone: scenario.location.timeZone, tariffId: scenario.tariff.id })));
+  await api.postChargers(chargers.map((c) => ({ id: c.id, connectors: c.connectors, timeZone: scenario.location.timeZone, tariffId: scenario.tariff.id })));
 }
 
 function loadFields(load: LoadModel): Record<string, unknown> {
@@ -251,7 +304,7 @@ function buildSummary(
   config: FleetConfig,
   fleet: FleetResult,
   recon: ReturnType<typeof reconcile>,
-  run: { target: string; startedAt: Date; wallMs: number; backendCpu: number | null; backendSteadyCpu: number | null; requireAllConnected: boolean },
+  run: { target: string; startedAt: Date; wallMs: number; backendCpu: number | null; backendSteadyCpu: number | null },
 ): Summary {
   const c = fleet.counters;
   // With a load model or a warm-up, throughput and CPU per call are judged on the steady window only.
@@ -272,35 +325,6 @@ function buildSummary(
   const connectedMax = fleet.chargersConnectedMax ?? 0;
   const rss = fleet.rss;
   const rssDelta = rss && rss.loadedBytes !== null ? rss.loadedBytes - rss.baselineBytes : null;
-  const checks: CheckResult[] = [];
-  if (run.requireAllConnected) {
-    checks.push({
-      name: 'all chargers connected',
-      passed: connectedMax === config.chargers.length,
-      detail: `at most ${connectedMax} of ${config.chargers.length} chargers were connected at once`,
-    });
-  }
-  if (expectsSessions(config)) {
-    checks.push({ name: 'sessions happened', passed: recon.counts.truth > 0, detail: `${recon.counts.truth} sessions lived by the fleet` });
-  }
-  checks.push(
-    {
-      name: 'every session billed once',
-      passed: recon.counts.missing === 0 && recon.counts.duplicate === 0,
-      detail: `${recon.counts.missing} missing, ${recon.counts.duplicate} billed more than once`,
-    },
-    {
-      name: 'every bill matches the oracle',
-      passed: recon.counts.mismatched === 0,
-      detail: `${recon.counts.mismatched} of ${recon.counts.truth} differ; largest error ${recon.maxAbsError} ${recon.currency}`,
-    },
-    { name: 'no unexpected sessions', passed: recon.counts.unexpected === 0, detail: `${recon.counts.unexpected} billed sessions the fleet never lived` },
-    {
-      name: 'every call answered',
-      passed: c.callErrors === 0 && c.timeouts === 0,
-      detail: `${c.calls} calls, ${c.callErrors} CALLERROR answers, ${c.timeouts} timeouts`,
-    },
-  );
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
     scenario: scenario.name,
@@ -353,7 +377,7 @@ function buildSummary(
           },
         }
       : {}),
-    checks,
+    checks: [],
     thresholds: [],
   };
 }

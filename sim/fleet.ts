@@ -110,7 +110,9 @@ function fileCapacity(): { openFileLimit: number; maxChargers: number; explanati
     explanation:
       `This process may hold ${soft} open files${hardText}. Each simulated charger keeps one socket open and ` +
       `${RESERVED_FDS} descriptors are kept back for the runtime, so one fleet process can run up to ${maxChargers} chargers. ` +
-      `For more, run several shards (--shard i/n) or raise the limit.`,
+      `For more, raise the limit, or start one back end (chargebench backend --port 8180 &) and run the fleet as n shard processes ` +
+      `against it, each with the same command plus --target ws://127.0.0.1:8180/ocpp --shard i/n --report-dir out/shard-i ` +
+      `(i = 1..n, side by side), then merge them: chargebench report merge out/shard-* --report-dir out/merged.`,
   };
 }
 

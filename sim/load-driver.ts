@@ -40,11 +40,16 @@ export function loadDriverFor(ctx: LoadContext): LoadDriver | null {
   if (!load || load.kind === 'per-connector-poisson') return null;
   if (load.kind === 'closed') return new ClosedLoop(ctx, load.connectorsBusyShare ?? 1, load.thinkTimeSec);
   const endMs = (ctx.config.durationSimSec * 1000) / ctx.config.speed;
+  // Across shard processes the fleet-wide plan is dealt as if all their workers were one pool,
+  // so n shards of W workers each live the arrivals of one run with n x W workers.
+  const slice = ctx.config.arrivalSlice ?? { index: 0, count: 1 };
+  const dealer = slice.index + slice.count * ctx.workerId;
+  const dealers = slice.count * ctx.workers;
   const schedule =
     load.kind === 'constant-arrival-rate'
-      ? ArrivalSchedule.constant(load.rate, endMs, ctx.workerId, ctx.workers)
-      : new ArrivalSchedule(load.stages, load.startRate, endMs, ctx.workerId, ctx.workers);
-  return new OpenArrivals(ctx, schedule);
+      ? ArrivalSchedule.constant(load.rate, endMs, dealer, dealers)
+      : new ArrivalSchedule(load.stages, load.startRate, endMs, dealer, dealers);
+  return new OpenArrivals(ctx, schedule, dealer);
 }
 
 interface Slot {
@@ -111,8 +116,9 @@ class OpenArrivals implements LoadDriver, ScheduledTarget {
   constructor(
     private readonly ctx: LoadContext,
     private readonly schedule: ArrivalSchedule,
+    dealer: number,
   ) {
-    this.rng = Rng.derive(ctx.config.seed, 'arrivals', ctx.workerId);
+    this.rng = Rng.derive(ctx.config.seed, 'arrivals', dealer);
     this.free = new FreeConnectors(ctx.chargers);
   }
 

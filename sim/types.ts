@@ -61,6 +61,11 @@ export interface FleetConfig {
   warmUpMs?: number;
   /** New WebSocket connections per wall second across the fleet, so a large fleet does not SYN-flood the target (default 2000). */
   connectRatePerSec?: number;
+  /**
+   * This process is one of `count` shard processes (0-based `index`) of a larger fleet: its
+   * open-model workers take fleet-wide arrivals index, index + count, ... (default: the whole plan).
+   */
+  arrivalSlice?: { index: number; count: number };
 }
 
 /** One k6-style stage: ramp linearly from the previous target to `target` over `durationSec` wall seconds. */

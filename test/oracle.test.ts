@@ -381,25 +381,3 @@ describe('diffBills', () => {
     ]);
   });
 });
-
-describe('performance', () => {
-  it('prices a 3-hour session with minute-by-minute power and a busy tariff in well under 5 ms', () => {
-    const t = tariff([
-      { price_components: [c('ENERGY', '0.55', { vat: '19' })], restrictions: { min_power: 50, start_time: '07:00', end_time: '22:00' } },
-      { price_components: [c('ENERGY', '0.45', { vat: '19' })], restrictions: { max_kwh: 30 } },
-      { price_components: [c('TIME', '1.20', { vat: '19', step_size: 60 })], restrictions: { min_duration: 3_600, day_of_week: ['SATURDAY', 'SUNDAY'] } },
-      only(c('FLAT', '0.99', { vat: '19' }), c('ENERGY', '0.39', { vat: '19', step_size: 100 }), c('TIME', '0.60', { vat: '19' }), c('PARKING_TIME', '6.00', { vat: '19', step_size: 300 })),
-    ]);
-    const parts: Part[] = Array.from({ length: 170 }, (_, i) => ({ s: 60, wh: 400 + ((i * 37) % 900), w: 24_000 + ((i * 37) % 900) * 60 }));
-    parts.push({ s: 600, state: 'parking' });
-    const s = truth('2025-06-07T20:30:00+02:00', parts); // Saturday, crosses 22:00 and 30 kWh
-    priceTruth(t, s, BERLIN); // warm up
-    let best = Infinity;
-    for (let i = 0; i < 20; i++) {
-      const started = performance.now();
-      priceTruth(t, s, BERLIN);
-      best = Math.min(best, performance.now() - started);
-    }
-    expect(best).toBeLessThan(5);
-  });
-});
