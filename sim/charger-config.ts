@@ -32,6 +32,9 @@ const RULES: Record<string, KeyRule> = {
   SupportedFeatureProfiles: { readonly: true, check: never },
 };
 
+/** Parsed MeterValuesSampledData by its text: every sample reads it, and fleets share a few settings. */
+const measurandLists = new Map<string, Measurand[]>();
+
 export class ChargerConfiguration {
   private readonly values = new Map<string, string>();
 
@@ -57,7 +60,13 @@ export class ChargerConfiguration {
   }
 
   measurands(): Measurand[] {
-    return (this.values.get('MeterValuesSampledData') ?? '').split(',') as Measurand[];
+    const text = this.values.get('MeterValuesSampledData') ?? '';
+    let list = measurandLists.get(text);
+    if (!list) {
+      list = text.split(',') as Measurand[];
+      measurandLists.set(text, list);
+    }
+    return list.slice();
   }
 
   /** Sets a value from inside the charger (e.g. the heartbeat interval a BootNotification.conf gives). */

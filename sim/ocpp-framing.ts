@@ -65,8 +65,31 @@ function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const EMPTY_RESULT_HEAD = '[3,"';
+const EMPTY_RESULT_TAIL = '",{}]';
+
+/**
+ * `[3,"id",{}]` exactly as a CSMS serialises it: most answers (StatusNotification, MeterValues)
+ * are empty, and reading them without the JSON parser gives the same frame for less work.
+ * Anything else (spaces, escapes, other ids) returns null and takes the general path.
+ */
+function emptyCallResult(text: string): CallResultFrame | null {
+  const end = text.length - EMPTY_RESULT_TAIL.length;
+  if (end - EMPTY_RESULT_HEAD.length < 1 || end - EMPTY_RESULT_HEAD.length > MAX_ID_LENGTH) return null;
+  if (!text.startsWith(EMPTY_RESULT_HEAD) || !text.endsWith(EMPTY_RESULT_TAIL)) return null;
+  for (let i = EMPTY_RESULT_HEAD.length; i < end; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === QUOTE || ch === BACKSLASH || ch < 0x20) return null;
+  }
+  return { type: CALLRESULT, id: text.slice(EMPTY_RESULT_HEAD.length, end), payload: {} };
+}
+
 /** Parses one text frame. Returns a Frame or a FrameError (never throws). */
 export function decodeFrame(text: string): Frame | FrameError {
+  const empty = emptyCallResult(text);
+  if (empty) return empty;
   let msg: unknown;
   try {
     msg = JSON.parse(text);

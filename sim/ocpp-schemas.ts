@@ -48,7 +48,9 @@ export class SchemaValidator {
   private readonly ajv: Ajv;
   /** Raw schemas by id; compiled on first use. */
   private readonly known = new Map<string, object>();
-  private readonly compiled = new Map<string, ValidateFunction | null>();
+  /** Compiled validators by action, request and response apart: no key string is built per message. */
+  private readonly compiledReq = new Map<string, ValidateFunction | null>();
+  private readonly compiledConf = new Map<string, ValidateFunction | null>();
 
   constructor(readonly protocol: SchemaProtocol) {
     const file = path.join(ocppRpcSchemaDir(), SCHEMA_FILES[protocol]);
@@ -68,12 +70,12 @@ export class SchemaValidator {
 
   /** Validates `payload` as `action`'s request ('req') or response ('conf'). null when valid. */
   validate(action: string, kind: 'req' | 'conf', payload: unknown): ValidationFailure | null {
-    const id = this.schemaId(action, kind);
-    let fn = this.compiled.get(id);
+    const cache = kind === 'req' ? this.compiledReq : this.compiledConf;
+    let fn = cache.get(action);
     if (fn === undefined) {
-      const schema = this.known.get(id);
+      const schema = this.known.get(this.schemaId(action, kind));
       fn = schema ? this.ajv.compile(schema) : null;
-      this.compiled.set(id, fn);
+      cache.set(action, fn);
     }
     if (fn === null) return { code: 'NotImplemented', message: `no schema for ${action}.${kind} in ${this.protocol}` };
     if (fn(payload)) return null;

@@ -1,8 +1,9 @@
 // Simulated time. Sim instants are integer milliseconds since the Unix epoch; the fleet
 // plans events on whole simulated seconds and maps them to wall time for scheduling.
 
-let lastIsoMs = NaN;
-let lastIso = '';
+/** Recent ISO strings by instant: chargers interleave a few distinct seconds, so one slot is not enough. */
+const isoCache = new Map<number, string>();
+const ISO_CACHE_SIZE = 1024;
 
 export class SimClock {
   /** Sim epoch ms at which the run starts. */
@@ -40,12 +41,15 @@ export class SimClock {
     return Math.ceil(this.nowSim() / 1000) * 1000;
   }
 
-  /** ISO 8601 with milliseconds and 'Z'. Events cluster on whole seconds, so the last answer is cached. */
+  /** ISO 8601 with milliseconds and 'Z'. Events cluster on whole seconds, so recent answers are cached. */
   static iso(simMs: number): string {
-    if (simMs === lastIsoMs) return lastIso;
-    lastIsoMs = simMs;
-    lastIso = new Date(simMs).toISOString();
-    return lastIso;
+    let text = isoCache.get(simMs);
+    if (text === undefined) {
+      if (isoCache.size >= ISO_CACHE_SIZE) isoCache.clear();
+      text = new Date(simMs).toISOString();
+      isoCache.set(simMs, text);
+    }
+    return text;
   }
 }
 

@@ -22,6 +22,17 @@ describe('OCPP-J framing', () => {
     expect(err).toEqual({ type: CALLERROR, id: 'a1', code: 'NotImplemented', description: 'nope', details: { x: 1 } });
   });
 
+  it('reads an empty CALLRESULT exactly as the JSON parser would', () => {
+    for (const id of ['1', 'zz9', 'x'.repeat(36), '\u00e9t\u00e9', 'a]b,c']) {
+      expect(decodeFrame(`[3,"${id}",{}]`)).toEqual({ type: CALLRESULT, id, payload: {} });
+    }
+    expect(decodeFrame('[3, "a1", {}]')).toEqual({ type: CALLRESULT, id: 'a1', payload: {} });
+    expect(decodeFrame('[3,"a\\u0031",{}]')).toEqual({ type: CALLRESULT, id: 'a1', payload: {} });
+    expect(decodeFrame('[3,"a\\"b",{}]')).toEqual({ type: CALLRESULT, id: 'a"b', payload: {} });
+    expect(decodeFrame(`[3,"${'x'.repeat(37)}",{}]`)).toMatchObject({ kind: 'bad-id' });
+    expect(decodeFrame('[3,"",{}]')).toMatchObject({ kind: 'bad-id' });
+  });
+
   it('escapes ids and actions safely', () => {
     const text = encodeCall('"weird\\id', 'Data"Transfer', { data: '\u2028' });
     const f = decodeFrame(text);
@@ -100,11 +111,12 @@ describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
 
   it('compiles each schema once (lazily)', () => {
     const fresh = new SchemaValidator('ocpp1.6');
-    const compiled = (fresh as unknown as { compiled: Map<string, unknown> }).compiled;
-    expect(compiled.size).toBe(0);
+    const caches = fresh as unknown as { compiledReq: Map<string, unknown>; compiledConf: Map<string, unknown> };
+    const compiled = () => caches.compiledReq.size + caches.compiledConf.size;
+    expect(compiled()).toBe(0);
     fresh.validate('Heartbeat', 'req', {});
     fresh.validate('Heartbeat', 'req', {});
     fresh.validate('Heartbeat', 'conf', { currentTime: '2025-01-01T00:00:00Z' });
-    expect(compiled.size).toBe(2);
+    expect(compiled()).toBe(2);
   });
 });
