@@ -8,7 +8,7 @@ import { correctCdr, CorrectionError, type CorrectionRequest } from './cdr-corre
 import type { ChargerRec, Csms, TokenRec, TokenStatus } from './csms.js';
 import { invoicePdf, statementPdf } from './invoice-pdf.js';
 import { invoiceHtml, statementHtml } from './invoice-html.js';
-import { loadInvoice, loadStatement, type StatementQuery } from './invoices.js';
+import { loadInvoice, loadStatement, type CostLineRow, type StatementQuery } from './invoices.js';
 import { createOcpiRouter, listCdrs, listTariffs, type OcpiOptions } from './ocpi-api.js';
 import type { OcppEndpoint } from './ocpp-server.js';
 import { costDimensions } from './session-billing.js';
@@ -59,17 +59,6 @@ interface SessionRow {
   invoice_id: number | null;
 }
 
-interface CostLineRow {
-  idx: number;
-  dimension: string;
-  period_start: string;
-  quantity: string;
-  unit_price: string;
-  vat: string | null;
-  excl_vat: string;
-  incl_vat: string;
-  tariff_element: number;
-}
 
 function lineJson(l: CostLineRow): Record<string, unknown> {
   return {

@@ -7,7 +7,7 @@ import { Decimal } from 'decimal.js';
 import { latencyStatsByAction, mergeEncodedMaps, percentileDistributionByAction } from './histograms.js';
 import type { RunReport, SessionCounts, SteadyFigures, Summary } from './model.js';
 import { sortWorstFirst } from './reconciliation.js';
-import { runChecks } from './run-checks.js';
+import { checkInputOf, runChecks } from './run-checks.js';
 import { ResultError, type RunResult } from './run-result.js';
 import { buildMetricSource, evaluateThresholds } from './thresholds.js';
 import { mergeTimelines } from './timeline-merge.js';
@@ -32,17 +32,7 @@ export function mergeRunResults(inputs: readonly ShardInput[]): RunReport {
   summary.latencyMs = latencyStatsByAction(latency);
   summary.serviceTimeMs = latencyStatsByAction(serviceTime);
   summary.checks = runChecks(
-    {
-      chargers: summary.chargers,
-      chargersConnectedMax: summary.chargersConnectedMax ?? 0,
-      sessions: summary.sessions,
-      currency: summary.billing.currency,
-      maxAbsError: summary.billing.maxAbsError,
-      calls: counters.calls ?? 0,
-      callErrors: counters.callErrors ?? 0,
-      timeouts: counters.timeouts ?? 0,
-      display: summary.display,
-    },
+    checkInputOf(summary, { calls: counters.calls ?? 0, callErrors: counters.callErrors ?? 0, timeouts: counters.timeouts ?? 0 }),
     first.checkPlan,
   );
   summary.thresholds = evaluateThresholds(first.thresholds, buildMetricSource({ summary, latency, serviceTime }));

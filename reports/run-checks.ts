@@ -1,7 +1,7 @@
 // The checks of a run, judged from counts alone, so that a merge of shard results judges them
 // again on the merged counts with the same names and rules as a single run.
 
-import type { CheckPlan, CheckResult, DisplaySummary, SessionCounts } from './model.js';
+import type { CheckPlan, CheckResult, DisplaySummary, SessionCounts, Summary } from './model.js';
 
 export interface RunCheckInput {
   chargers: number;
@@ -15,6 +15,21 @@ export interface RunCheckInput {
   callErrors: number;
   timeouts: number;
   display?: DisplaySummary;
+}
+
+/** The check input of a run or a merge: its summary plus the fleet's call counters. */
+export function checkInputOf(summary: Summary, calls: { calls: number; callErrors: number; timeouts: number }): RunCheckInput {
+  return {
+    chargers: summary.chargers,
+    chargersConnectedMax: summary.chargersConnectedMax ?? 0,
+    sessions: summary.sessions,
+    currency: summary.billing.currency,
+    maxAbsError: summary.billing.maxAbsError,
+    calls: calls.calls,
+    callErrors: calls.callErrors,
+    timeouts: calls.timeouts,
+    display: summary.display,
+  };
 }
 
 /** A few sessions to name in the display checks' details (a single run has them, a merge does not). */

@@ -9,7 +9,7 @@ import type { CheckPlan, RunReport, ShardSpec, Summary } from '../reports/model.
 import { latencyStatsByAction, percentileDistributionByAction } from '../reports/histograms.js';
 import { buildMetricSource, checkThresholdSpec, evaluateThresholds, mergeThresholdSpecs, type ThresholdSpec } from '../reports/thresholds.js';
 import { ProgressDisplay } from '../reports/terminal.js';
-import { runChecks } from '../reports/run-checks.js';
+import { checkInputOf, runChecks } from '../reports/run-checks.js';
 import { ScenarioError, type Scenario, type ScenarioLoad } from './api.js';
 import { parseDuration } from './durations.js';
 import { startBackendProcess, type BackendProcess } from './backend-process.js';
@@ -229,21 +229,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const checkPlan: CheckPlan = { requireAllConnected: opts.requireAllConnected ?? false, expectSessions: expectsSessions(config), finalCostRequired: backend !== null };
     const shown = checkDisplayedCosts(fleet.truth, billed, checkPlan.finalCostRequired);
     summary.display = shown.counts;
-    summary.checks = runChecks(
-      {
-        chargers: summary.chargers,
-        chargersConnectedMax: summary.chargersConnectedMax ?? 0,
-        sessions: summary.sessions,
-        currency: summary.billing.currency,
-        maxAbsError: summary.billing.maxAbsError,
-        calls: fleet.counters.calls,
-        callErrors: fleet.counters.callErrors,
-        timeouts: fleet.counters.timeouts,
-        display: shown.counts,
-      },
-      checkPlan,
-      shown.examples,
-    );
+    summary.checks = runChecks(checkInputOf(summary, fleet.counters), checkPlan, shown.examples);
     if (sharded) {
       // Thresholds speak of the whole fleet: `chargebench report merge` judges them on the merged result.
       summary.shard = shard;
