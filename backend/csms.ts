@@ -46,6 +46,8 @@ interface TariffVersion {
   tariff: Tariff;
   /** OCPI last_updated (UTC ISO): the tariff's own, else when it was posted. */
   lastUpdated: string;
+  /** The OCPI published form, made on first use. */
+  published?: Tariff;
 }
 
 /** A session's tariff and the assignment that chose it. */
@@ -98,7 +100,17 @@ export class OcppRequestError extends Error {
   }
 }
 
-const wallIso = (): string => new Date().toISOString();
+// The wall clock as UTC ISO, formatted once per millisecond: a busy back end asks several times per message.
+let wallMs = Number.NaN;
+let wallText = '';
+function wallIso(): string {
+  const now = Date.now();
+  if (now !== wallMs) {
+    wallMs = now;
+    wallText = new Date(now).toISOString();
+  }
+  return wallText;
+}
 
 function requireIso(ts: string, field: string): string {
   const iso = isoUtc(ts);
@@ -360,12 +372,17 @@ export class Csms {
   /** A tariff version in its OCPI published form, for CDRs (null if unknown). */
   publishedTariffVersionAt(tariffId: string, atMs: number): { vid: number; tariff: Tariff } | null {
     const v = this.tariffVersionAt(tariffId, atMs);
-    return v ? { vid: v.vid, tariff: publishedTariff(v.tariff, this.party, v.lastUpdated) } : null;
+    return v ? { vid: v.vid, tariff: this.published(v) } : null;
   }
 
   publishedTariffVersion(vid: number): Tariff | null {
     const v = this.tariffVersions.get(vid);
-    return v ? publishedTariff(v.tariff, this.party, v.lastUpdated) : null;
+    return v ? this.published(v) : null;
+  }
+
+  /** Versions never change, so each is put in its published form once (every CDR embeds it); frozen, as it is shared. */
+  private published(v: TariffVersion): Tariff {
+    return (v.published ??= deepFreeze(publishedTariff(v.tariff, this.party, v.lastUpdated)));
   }
 
   hasTariff(id: string): boolean {
@@ -907,6 +924,14 @@ export interface OpenSessionView {
   states: readonly StateChange[];
   timeZone: string;
   tariff: Tariff | null;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function startKey(chargerId: string, connectorId: number, idTag: string, startedAt: string, meterStart: number): string {

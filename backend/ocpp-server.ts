@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RPCServer, createRPCError } from 'ocpp-rpc';
 import { OcppRequestError, type Csms } from './csms.js';
+import { ocpp16Validator } from './ocpp-validator.js';
 import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from './running-cost.js';
 import type { DataTransferConf } from './vendors.js';
 
@@ -36,9 +37,11 @@ export class OcppEndpoint {
     private readonly log: (line: string) => void,
     private readonly costDisplay: RunningCostNotifier | null = null,
   ) {
+    const validator = ocpp16Validator();
     this.rpc = new RPCServer({
       protocols: ['ocpp1.6'],
       strictMode: true,
+      ...(validator ? { strictModeValidators: [validator as any] } : {}),
       wssOptions: { perMessageDeflate: false, maxPayload: 1 << 20 },
       // Messages arriving on one connection are handled concurrently; answers go out as they commit.
       respondWithDetailedErrors: false,
@@ -79,7 +82,23 @@ export class OcppEndpoint {
   sendCostMessage(chargerId: string, messageId: CostMessageId, data: string): Promise<DataTransferConf> {
     const client = this.current.get(chargerId);
     if (!client) return Promise.reject(new Error('not connected'));
-    return client.call('DataTransfer', { vendorId: COST_VENDOR_ID, messageId, data }, { callTimeoutMs: COST_MESSAGE_TIMEOUT_MS });
+    // ocpp-rpc's own call timeout costs an AbortController, a timer promise and two Error
+    // objects per call; one plain timer does the same here. A late answer, or the connection
+    // closing, still settles the library's side of the call.
+    const answer = client.call('DataTransfer', { vendorId: COST_VENDOR_ID, messageId, data }, { callTimeoutMs: 0 });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${COST_MESSAGE_TIMEOUT_MS / 1000} s`)), COST_MESSAGE_TIMEOUT_MS);
+      answer.then(
+        (conf: DataTransferConf) => {
+          clearTimeout(timer);
+          resolve(conf);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
   private onClient(client: ServerClient): void {

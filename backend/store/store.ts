@@ -4,6 +4,7 @@
 // writer works.
 import { Db, type Stmt } from './db.js';
 import { migrate } from './migrations.js';
+import { insertFromJsonRows, MultiRowSql } from './multi-row.js';
 import { WriteQueue, type Op, type WriteStats } from './write-queue.js';
 
 const WRITE_SQL = {
@@ -63,6 +64,59 @@ const WRITE_SQL = {
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
 } as const;
 
+/**
+ * Multi-row forms (see multi-row.ts) of the writes a busy back end makes: a group-commit batch
+ * whose writes all have one runs as one statement per kind of write.
+ */
+const MULTI_ROW_SQL: Partial<Record<WriteName, { sql: string; keyParam?: number }>> = {
+  chargerBoot: { sql: insertFromJsonRows(WRITE_SQL.chargerBoot) },
+  chargerEnsure: { sql: insertFromJsonRows(WRITE_SQL.chargerEnsure) },
+  chargerAdmin: { sql: insertFromJsonRows(WRITE_SQL.chargerAdmin) },
+  chargerHeartbeat: {
+    sql: `UPDATE chargers SET last_heartbeat_at = u.value->>1 FROM json_each(?1) AS u WHERE chargers.id = u.value->>0`,
+    keyParam: 0,
+  },
+  status: { sql: insertFromJsonRows(WRITE_SQL.status) },
+  token: { sql: insertFromJsonRows(WRITE_SQL.token) },
+  sessionStart: { sql: insertFromJsonRows(WRITE_SQL.sessionStart) },
+  // `+state`: look sessions up by id, not by scanning the open ones for every row.
+  sessionStop: {
+    sql: `UPDATE sessions SET state = 'completed', stopped_at = u.value->>1, meter_stop = u.value->>2, stop_reason = u.value->>3,
+      stop_id_tag = u.value->>4, stop_response = u.value->>5, energy_wh = u.value->>6, charging_seconds = u.value->>7,
+      parking_seconds = u.value->>8, flags = u.value->>9, pricing_error = u.value->>10, currency = u.value->>11,
+      total_excl_vat = u.value->>12, total_incl_vat = u.value->>13, cost_json = u.value->>14, invoice_id = u.value->>15,
+      stop_received_at = u.value->>16
+    FROM json_each(?1) AS u WHERE sessions.id = u.value->>0 AND +sessions.state = 'active'`,
+    keyParam: 0,
+  },
+  meterValues: {
+    sql: `INSERT INTO meter_values (session_id, charger_id, connector_id, source, received_at,
+        at, context, measurand, phase, unit, location, format, value, value_wh)
+      SELECT u.value->>0, u.value->>1, u.value->>2, u.value->>3, u.value->>4, j.value->>0, j.value->>1, j.value->>2,
+        j.value->>3, j.value->>4, j.value->>5, j.value->>6, j.value->>7, j.value->>8
+      FROM json_each(?1) AS u, json_each(u.value->>5) AS j ORDER BY u.key, j.key`,
+  },
+  costLines: {
+    sql: `INSERT INTO cost_lines (session_id, idx, dimension, period_start, quantity, unit_price, vat, excl_vat, incl_vat, tariff_element, reservation)
+      SELECT u.value->>0, j.key, j.value->>'dimension', j.value->>'period_start', j.value->>'quantity', j.value->>'unit_price',
+        j.value->>'vat', j.value->>'excl_vat', j.value->>'incl_vat', j.value->>'tariff_element', COALESCE(j.value->>'reservation', 0)
+      FROM json_each(?1) AS u, json_each(u.value->>1) AS j ORDER BY u.key, j.key`,
+  },
+  // Gapless per year: each year's next numbers follow its highest one, in submission order.
+  invoice: {
+    sql: `INSERT INTO invoices (id, session_id, year, seq, number, issued_at, currency, total_excl_vat, total_incl_vat, vat_json)
+      SELECT r.id, r.id, r.year, r.seq, printf('%d-%06d', r.year, r.seq), r.issued_at, r.currency, r.excl, r.incl, r.vat
+      FROM (SELECT u.key AS k, u.value->>0 AS id, u.value->>1 AS year, u.value->>2 AS issued_at, u.value->>3 AS currency,
+              u.value->>4 AS excl, u.value->>5 AS incl, u.value->>6 AS vat,
+              (SELECT COALESCE(MAX(i.seq), 0) FROM invoices AS i WHERE i.year = u.value->>1)
+                + row_number() OVER (PARTITION BY u.value->>1 ORDER BY u.key) AS seq
+            FROM json_each(?1) AS u) AS r
+      ORDER BY r.k`,
+  },
+  cdr: { sql: insertFromJsonRows(WRITE_SQL.cdr) },
+  unmatchedStop: { sql: insertFromJsonRows(WRITE_SQL.unmatchedStop) },
+};
+
 const READ_SQL = {
   sessionById: `SELECT * FROM sessions WHERE id = ?1`,
   sessionByKey: `SELECT * FROM sessions WHERE charger_id = ?1 AND connector_id = ?2 AND id_tag = ?3 AND started_at = ?4 AND meter_start = ?5`,
@@ -91,7 +145,8 @@ export class Store {
     private readonly r: Record<ReadName, Stmt>,
   ) {}
 
-  static async open(path: string, opts: { maxBatch?: number } = {}): Promise<Store> {
+  /** opts.multiRow: false runs every batch unit by unit (the reference the merged form must equal). */
+  static async open(path: string, opts: { maxBatch?: number; multiRow?: boolean } = {}): Promise<Store> {
     const writer = await Db.open(path);
     writer.raw.configure('busyTimeout', 5000);
     await writer.exec('PRAGMA journal_mode = WAL');
@@ -105,7 +160,12 @@ export class Store {
     for (const k of Object.keys(WRITE_SQL) as WriteName[]) w[k] = await writer.prepare(WRITE_SQL[k]);
     const r = {} as Record<ReadName, Stmt>;
     for (const k of Object.keys(READ_SQL) as ReadName[]) r[k] = await reader.prepare(READ_SQL[k]);
-    const queue = await WriteQueue.create(writer, opts.maxBatch ?? 500);
+    const multiRow = new Map<Stmt, MultiRowSql>();
+    for (const k of opts.multiRow === false ? [] : (Object.keys(MULTI_ROW_SQL) as WriteName[])) {
+      const m = MULTI_ROW_SQL[k]!;
+      multiRow.set(w[k], new MultiRowSql(m.sql, m.keyParam));
+    }
+    const queue = await WriteQueue.create(writer, opts.maxBatch ?? 500, multiRow);
     return new Store(writer, reader, queue, w, r);
   }
 

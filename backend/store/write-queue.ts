@@ -4,7 +4,14 @@
 // is durable (WAL, synchronous=NORMAL) before it is answered, and concurrent messages share
 // one transaction. A unit of more than one statement runs inside its own SAVEPOINT so a
 // failing unit is rolled back alone; a single statement is atomic by itself in SQLite.
+//
+// Each statement is a round trip through sqlite3's thread pool, and under load every round
+// trip waits for a turn of a busy event loop. So a batch first tries the merged plan: every
+// kind of write in the batch as one multi-row statement (kinds in order of first appearance,
+// rows in submission order), the whole BEGIN ... COMMIT sent as one script, one round trip.
+// If it fails, nothing of it is kept and the batch runs again unit by unit as above.
 import type { Db, SqlParams, Stmt } from './db.js';
+import { jsonExact, type MultiRowSql } from './multi-row.js';
 
 export type Op = readonly [Stmt, SqlParams];
 
@@ -26,6 +33,10 @@ export interface WriteStats {
   commits: number;
   /** Transactions that failed to commit (all their units were rejected). */
   failedCommits: number;
+  /** Batches written as merged multi-row statements. */
+  mergedBatches: number;
+  /** Merged batches that failed and ran again unit by unit. */
+  mergeRetries: number;
   /** Largest batch so far. */
   maxBatch: number;
   /** Units waiting right now. */
@@ -44,6 +55,8 @@ export class WriteQueue {
     failedUnits: 0,
     commits: 0,
     failedCommits: 0,
+    mergedBatches: 0,
+    mergeRetries: 0,
     maxBatch: 0,
     queued: 0,
   };
@@ -57,9 +70,11 @@ export class WriteQueue {
     private readonly savepoint: Stmt,
     private readonly release: Stmt,
     private readonly rollbackTo: Stmt,
+    private readonly multiRow: ReadonlyMap<Stmt, MultiRowSql>,
   ) {}
 
-  static async create(db: Db, maxBatch = 500): Promise<WriteQueue> {
+  /** multiRow: the multi-row form of each statement that has one; a batch using any other runs unit by unit. */
+  static async create(db: Db, maxBatch = 500, multiRow: ReadonlyMap<Stmt, MultiRowSql> = new Map()): Promise<WriteQueue> {
     return new WriteQueue(
       db,
       maxBatch,
@@ -69,6 +84,7 @@ export class WriteQueue {
       await db.prepare('SAVEPOINT unit'),
       await db.prepare('RELEASE unit'),
       await db.prepare('ROLLBACK TO unit'),
+      multiRow,
     );
   }
 
@@ -125,6 +141,22 @@ export class WriteQueue {
   }
 
   private async runBatch(batch: Unit[]): Promise<void> {
+    const merged = this.mergedPlan(batch);
+    if (merged) {
+      const script = `BEGIN;\n${merged.map((g) => g.multi.withRows(g.rows)).join(';\n')};\nCOMMIT;`;
+      try {
+        await this.db.exec(script);
+        this.stats.mergedBatches++;
+        this.stats.commits++;
+        this.stats.committedUnits += batch.length;
+        for (const u of batch) u.resolve();
+        return;
+      } catch {
+        // Some unit is bad (or the commit failed): undo all of it, then unit by unit, so a bad unit fails alone.
+        this.stats.mergeRetries++;
+        await this.rollback.run([]).catch(() => undefined);
+      }
+    }
     try {
       await this.begin.run([]);
     } catch (err) {
@@ -133,26 +165,7 @@ export class WriteQueue {
       return;
     }
     try {
-      for (const unit of batch) {
-        if (unit.ops.length === 1) {
-          const [st, params] = unit.ops[0];
-          try {
-            await st.run(params);
-          } catch (err) {
-            unit.error = err as Error;
-          }
-          continue;
-        }
-        await this.savepoint.run([]);
-        try {
-          for (const [st, params] of unit.ops) await st.run(params);
-          await this.release.run([]);
-        } catch (err) {
-          unit.error = err as Error;
-          await this.rollbackTo.run([]);
-          await this.release.run([]);
-        }
-      }
+      await this.runUnitByUnit(batch);
       await this.commit.run([]);
     } catch (err) {
       this.stats.failedCommits++;
@@ -171,4 +184,60 @@ export class WriteQueue {
       }
     }
   }
+
+  /** The batch as one group per kind of write, or null when some write has no exact multi-row form. */
+  private mergedPlan(batch: Unit[]): MergedGroup[] | null {
+    const groups = new Map<Stmt, MergedGroup>();
+    for (const unit of batch) {
+      for (const [st, params] of unit.ops) {
+        let g = groups.get(st);
+        if (!g) {
+          const multi = this.multiRow.get(st);
+          if (!multi) return null;
+          g = { multi, rows: [], keys: multi.keyParam === undefined ? null : new Set() };
+          groups.set(st, g);
+        }
+        if (!jsonExact(params)) return null;
+        if (g.keys) {
+          const key = params[g.multi.keyParam!];
+          if (g.keys.has(key)) return null;
+          g.keys.add(key);
+        }
+        g.rows.push(params);
+      }
+    }
+    return [...groups.values()];
+  }
+
+  private async runUnitByUnit(batch: Unit[]): Promise<void> {
+    for (const unit of batch) {
+      unit.error = null;
+      if (unit.ops.length === 1) {
+        const [st, params] = unit.ops[0];
+        try {
+          await st.run(params);
+        } catch (err) {
+          unit.error = err as Error;
+        }
+        continue;
+      }
+      await this.savepoint.run([]);
+      try {
+        for (const [st, params] of unit.ops) await st.run(params);
+        await this.release.run([]);
+      } catch (err) {
+        unit.error = err as Error;
+        await this.rollbackTo.run([]);
+        await this.release.run([]);
+      }
+    }
+  }
+}
+
+/** All writes of one statement in a batch, in submission order. */
+interface MergedGroup {
+  multi: MultiRowSql;
+  rows: SqlParams[];
+  /** Rows named so far, for a keyed UPDATE. */
+  keys: Set<unknown> | null;
 }
