@@ -112,8 +112,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   /** The CSMS sends cost messages: a stopped transaction waits for its FinalCost before the charger is settled. */
   private costMessagesSeen = false;
   private readonly awaitingFinalCost = new Set<number>();
-  /** Recently emitted truth by transaction id: a FinalCost arrives after the driver may have unplugged. */
-  private readonly recentTruth = new Map<number, TruthSession>();
+  /** Emitted truth by transaction id until its FinalCost comes: it may arrive after the driver unplugged. */
+  private readonly truthAwaitingFinalCost = new Map<number, TruthSession>();
   /** Visits authorized, in answer order: a CSMS sends each its SetUserPrice in that order. */
   private readonly userPriceAwaited: Visit[] = [];
 
@@ -719,7 +719,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     if (display) showOn(display, m);
     if (m.kind === 'finalCost') {
       this.awaitingFinalCost.delete(m.transactionId);
-      this.recentTruth.delete(m.transactionId);
+      this.truthAwaitingFinalCost.delete(m.transactionId);
     }
     return 'Accepted';
   }
@@ -756,16 +756,17 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       const v = c.visit;
       if (v && v.transactionId === transactionId && (v.phase === 'charging' || v.phase === 'stopped')) return (v.display ??= emptyDisplay());
     }
-    const t = this.recentTruth.get(transactionId);
+    const t = this.truthAwaitingFinalCost.get(transactionId);
     return t ? (t.display ??= emptyDisplay()) : null;
   }
 
   /** Truth carries the visit's display record, the same object: a FinalCost after the unplug still lands in it (truth leaves the worker at the end of the run). */
   private withDisplay(v: Visit, truth: TruthSession): TruthSession {
     if (v.display) truth.display = v.display;
-    if (v.transactionId !== null && v.transactionId > 0 && truth.display?.finalCost === undefined) {
-      this.recentTruth.set(v.transactionId, truth);
-      if (this.recentTruth.size > 4 * this.connectors.length) this.recentTruth.delete(this.recentTruth.keys().next().value!);
+    // Kept until its FinalCost comes, however late (a busy CSMS queues cost messages): the
+    // record is held for the end of the run anyway. A CSMS that shows no costs keeps nothing here.
+    if (this.costMessagesSeen && v.transactionId !== null && v.transactionId > 0 && truth.display?.finalCost === undefined) {
+      this.truthAwaitingFinalCost.set(v.transactionId, truth);
     }
     return truth;
   }
