@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../backend/server.js';
+import { testCharger } from './helpers/test-charger.js';
 
 let dir: string;
 let backend: Backend;
@@ -88,13 +89,7 @@ describe('HTTP API', () => {
   });
 
   it('sessions: filters, pagination, validation of the query', async () => {
-    const c = new RPCClient({
-      endpoint: `ws://127.0.0.1:${backend.port}/ocpp`,
-      identity: 'CB-API-S',
-      protocols: ['ocpp1.6'],
-      strictMode: true,
-      reconnect: false,
-    } as ConstructorParameters<typeof RPCClient>[0]);
+    const c = testCharger(backend.port, 'CB-API-S');
     await c.connect();
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../backend/server.js';
+import { testCharger } from './helpers/test-charger.js';
 
 let dir: string;
 let backend: Backend;
@@ -24,13 +25,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cb-backend-billing-'));
   backend = await startBackend({ port: 0, dbPath: join(dir, 'billing.db'), unknownTagPolicy: 'accept', log: () => undefined });
   base = `http://127.0.0.1:${backend.port}/api`;
-  c = new RPCClient({
-    endpoint: `ws://127.0.0.1:${backend.port}/ocpp`,
-    identity: 'CB-BILL',
-    protocols: ['ocpp1.6'],
-    strictMode: true,
-    reconnect: false,
-  } as ConstructorParameters<typeof RPCClient>[0]);
+  c = testCharger(backend.port, 'CB-BILL');
   await c.connect();
 });
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { inflateSync } from 'node:zlib';
 import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../backend/server.js';
+import { testCharger } from './helpers/test-charger.js';
 
 let dir: string;
 let backend: Backend;
@@ -19,13 +20,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
 const get = async (path: string): Promise<any> => (await fetch(base + path)).json();
 
 async function charger(id: string): Promise<RPCClient> {
-  const c = new RPCClient({
-    endpoint: `ws://127.0.0.1:${backend.port}/ocpp`,
-    identity: id,
-    protocols: ['ocpp1.6'],
-    strictMode: true,
-    reconnect: false,
-  } as ConstructorParameters<typeof RPCClient>[0]);
+  const c = testCharger(backend.port, id);
   await c.connect();
   return c;
 }

@@ -9,6 +9,7 @@ import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../backend/server.js';
 import { Db } from '../backend/store/db.js';
+import { testCharger } from './helpers/test-charger.js';
 
 let dir: string;
 let backend: Backend;
@@ -26,13 +27,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
 }
 
 async function charger(port: number, id: string): Promise<RPCClient> {
-  const c = new RPCClient({
-    endpoint: `ws://127.0.0.1:${port}/ocpp`,
-    identity: id,
-    protocols: ['ocpp1.6'],
-    strictMode: true,
-    reconnect: false,
-  } as ConstructorParameters<typeof RPCClient>[0]);
+  const c = testCharger(port, id);
   await c.connect();
   return c;
 }

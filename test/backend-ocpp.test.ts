@@ -7,6 +7,7 @@ import { RPCClient } from 'ocpp-rpc';
 import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../backend/server.js';
+import { testCharger } from './helpers/test-charger.js';
 
 let dir: string;
 let backend: Backend;
@@ -14,13 +15,7 @@ let base: string;
 const clients: RPCClient[] = [];
 
 async function charger(id: string): Promise<RPCClient> {
-  const c = new RPCClient({
-    endpoint: `ws://127.0.0.1:${backend.port}/ocpp`,
-    identity: id,
-    protocols: ['ocpp1.6'],
-    strictMode: true,
-    reconnect: false,
-  } as ConstructorParameters<typeof RPCClient>[0]);
+  const c = testCharger(backend.port, id);
   await c.connect();
   clients.push(c);
   return c;
@@ -130,13 +125,7 @@ describe('Authorize', () => {
     const d2 = mkdtempSync(join(tmpdir(), 'cb-backend-accept-'));
     const b2 = await startBackend({ port: 0, dbPath: join(d2, 'a.db'), unknownTagPolicy: 'accept', log: () => undefined });
     try {
-      const c = new RPCClient({
-        endpoint: `ws://127.0.0.1:${b2.port}/ocpp`,
-        identity: 'CB-ACCEPT',
-        protocols: ['ocpp1.6'],
-        strictMode: true,
-        reconnect: false,
-      } as ConstructorParameters<typeof RPCClient>[0]);
+      const c = testCharger(b2.port, 'CB-ACCEPT');
       await c.connect();
       expect(((await c.call('Authorize', { idTag: 'WHOEVER' })) as any).idTagInfo.status).toBe('Accepted');
       const start = (await c.call('StartTransaction', {

@@ -8,6 +8,7 @@ import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PeriodInput } from '../backend/billing/periods.js';
 import type { Tariff } from '../backend/billing/ocpi.js';
+import { testCharger } from './helpers/test-charger.js';
 
 const seen: PeriodInput[] = [];
 vi.mock('../backend/billing/periods.js', () => ({
@@ -139,13 +140,7 @@ describe('a session whose pricing fails', () => {
 
     const lines: string[] = [];
     const b = await startBackend({ port: 0, dbPath: path, unknownTagPolicy: 'accept', log: (l) => lines.push(l) });
-    const c = new RPCClient({
-      endpoint: `ws://127.0.0.1:${b.port}/ocpp`,
-      identity: 'CB-PF',
-      protocols: ['ocpp1.6'],
-      strictMode: true,
-      reconnect: false,
-    } as ConstructorParameters<typeof RPCClient>[0]);
+    const c = testCharger(b.port, 'CB-PF');
     await c.connect();
     const { transactionId } = (await c.call('StartTransaction', { connectorId: 1, idTag: 'X', meterStart: 0, timestamp: '2026-03-02T08:00:00Z' })) as any;
     await c.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'SuspendedEV', timestamp: '2026-03-02T08:50:00Z' });

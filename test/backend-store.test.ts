@@ -9,6 +9,7 @@ import { Db } from '../backend/store/db.js';
 import { MIGRATIONS } from '../backend/store/migrations.js';
 import { Store } from '../backend/store/store.js';
 import { WriteQueue } from '../backend/store/write-queue.js';
+import { testCharger } from './helpers/test-charger.js';
 
 let dir: string;
 beforeAll(() => {
@@ -19,13 +20,7 @@ afterAll(() => {
 });
 
 function client(port: number, id: string): RPCClient {
-  return new RPCClient({
-    endpoint: `ws://127.0.0.1:${port}/ocpp`,
-    identity: id,
-    protocols: ['ocpp1.6'],
-    strictMode: true,
-    reconnect: false,
-  } as ConstructorParameters<typeof RPCClient>[0]);
+  return testCharger(port, id);
 }
 
 describe('store', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../backend/server.js';
+import { testCharger } from './helpers/test-charger.js';
 
 let dir: string;
 let backend: Backend;
@@ -45,13 +46,7 @@ beforeAll(async () => {
   expect((await post('/locations', { id: 'L1', name: 'Site 1', timeZone: 'Europe/Berlin' })).status).toBe(200);
   expect((await post('/chargers', { id: 'CB-TA-1', connectors: 2, locationId: 'L1' })).status).toBe(200);
   expect((await post('/tokens', [{ idTag: 'FLEET-1', group: 'fleet' }, { idTag: 'PUBLIC-1' }])).status).toBe(200);
-  c = new RPCClient({
-    endpoint: `ws://127.0.0.1:${backend.port}/ocpp`,
-    identity: 'CB-TA-1',
-    protocols: ['ocpp1.6'],
-    strictMode: true,
-    reconnect: false,
-  } as ConstructorParameters<typeof RPCClient>[0]);
+  c = testCharger(backend.port, 'CB-TA-1');
   await c.connect();
 });
 afterAll(async () => {
@@ -145,13 +140,7 @@ describe('tariff assignment', () => {
     await backend.close();
     backend = await startBackend({ port: 0, dbPath: join(dir, 'assign.db'), unknownTagPolicy: 'accept', log: () => undefined });
     base = `http://127.0.0.1:${backend.port}/api`;
-    c = new RPCClient({
-      endpoint: `ws://127.0.0.1:${backend.port}/ocpp`,
-      identity: 'CB-TA-1',
-      protocols: ['ocpp1.6'],
-      strictMode: true,
-      reconnect: false,
-    } as ConstructorParameters<typeof RPCClient>[0]);
+    c = testCharger(backend.port, 'CB-TA-1');
     await c.connect();
     const s = await charge(2, 'FLEET-1', '2026-08-01T08:00:00Z');
     expect(s).toMatchObject({ tariffId: 'GRP', tariffScope: 'group', locationId: 'L1', timeZone: 'Europe/Berlin' });

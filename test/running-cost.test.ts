@@ -11,6 +11,7 @@ import { buildChargingPeriods } from '../backend/billing/periods.js';
 import { priceSession } from '../backend/billing/pricing.js';
 import type { Tariff } from '../backend/billing/ocpi.js';
 import { tariffPriceText } from '../backend/price-text.js';
+import { testCharger } from './helpers/test-charger.js';
 
 const VENDOR = 'org.openchargealliance.costmsg';
 const ZONE = 'Europe/Berlin';
@@ -41,13 +42,7 @@ const clients: RPCClient[] = [];
 
 /** A charger that answers cost messages with `status` and keeps what it was sent. */
 async function charger(id: string, status: 'Accepted' | 'UnknownVendorId' = 'Accepted'): Promise<{ c: RPCClient; shown: Shown[] }> {
-  const c = new RPCClient({
-    endpoint: `ws://127.0.0.1:${backend.port}/ocpp`,
-    identity: id,
-    protocols: ['ocpp1.6'],
-    strictMode: true,
-    reconnect: false,
-  } as ConstructorParameters<typeof RPCClient>[0]);
+  const c = testCharger(backend.port, id);
   const shown: Shown[] = [];
   c.handle('DataTransfer', ({ params }: { params: { vendorId: string; messageId?: string; data?: string } }) => {
     if (params.vendorId === VENDOR) shown.push({ messageId: params.messageId ?? '', raw: params.data ?? '', data: JSON.parse(params.data ?? 'null') });

@@ -1,16 +1,13 @@
 // Integration: the simulated fleet against a tiny in-test CSMS built on ocpp-rpc's RPCServer
 // (strict mode, so every message the fleet sends is schema-checked by an independent stack).
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import hdr from 'hdr-histogram-js';
 import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetCapacity, runFleet } from '../sim/fleet.js';
 import type { FleetConfig, FleetProgress, FleetResult, TruthSession } from '../sim/types.js';
+import { ensureBuilt } from './helpers/ensure-built.js';
 
 const { RPCServer } = ocppRpc as unknown as { RPCServer: new (o: object) => RpcServer };
 
@@ -33,24 +30,7 @@ interface Logged {
   params: any;
 }
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The worker runs from dist/: rebuild when a sim source is newer than its output. */
-function ensureBuilt(): void {
-  const simDir = path.join(ROOT, 'sim');
-  const stale = readdirSync(simDir)
-    .filter((f) => f.endsWith('.ts'))
-    .some((f) => {
-      const out = path.join(ROOT, 'dist', 'sim', f.replace(/\.ts$/, '.js'));
-      return !existsSync(out) || statSync(out).mtimeMs < statSync(path.join(simDir, f)).mtimeMs;
-    });
-  if (!stale) return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    // other folders may be mid-edit; tsc still emits
-  }
-}
 
 async function startCsms(opts: { strict: boolean; answerDelayMs?: number }) {
   const log: Logged[] = [];

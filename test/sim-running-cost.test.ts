@@ -1,15 +1,12 @@
 // The simulated charger's display: it accepts OCPP 1.6 California Pricing cost messages from a
 // small in-test CSMS (ocpp-rpc, strict), rejects malformed ones, and keeps what it was shown in
 // the truth record of each session, including a FinalCost that arrives after the stop.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFleet } from '../sim/fleet.js';
 import type { FleetConfig, FleetResult } from '../sim/types.js';
+import { ensureBuilt } from './helpers/ensure-built.js';
 
 const { RPCServer } = ocppRpc as unknown as { RPCServer: new (o: object) => RpcServer };
 const VENDOR = 'org.openchargealliance.costmsg';
@@ -26,24 +23,7 @@ interface RpcServer {
   close(o?: object): Promise<void>;
 }
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The worker runs from dist/: rebuild when a sim source is newer than its output. */
-function ensureBuilt(): void {
-  const simDir = path.join(ROOT, 'sim');
-  const stale = readdirSync(simDir)
-    .filter((f) => f.endsWith('.ts'))
-    .some((f) => {
-      const out = path.join(ROOT, 'dist', 'sim', f.replace(/\.ts$/, '.js'));
-      return !existsSync(out) || statSync(out).mtimeMs < statSync(path.join(simDir, f)).mtimeMs;
-    });
-  if (!stale) return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    // other folders may be mid-edit; tsc still emits
-  }
-}
 
 interface Sent {
   runningCosts: Array<{ timestamp: string; cost: string; meterWh: number }>;

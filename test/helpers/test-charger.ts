@@ -1,0 +1,13 @@
+// A strict OCPP 1.6 client standing in for a charger in back-end tests.
+import { RPCClient } from 'ocpp-rpc';
+
+/** Not yet connected: call connect() (some tests assert on the connection itself). */
+export function testCharger(port: number, identity: string): RPCClient {
+  return new RPCClient({
+    endpoint: `ws://127.0.0.1:${port}/ocpp`,
+    identity,
+    protocols: ['ocpp1.6'],
+    strictMode: true,
+    reconnect: false,
+  } as ConstructorParameters<typeof RPCClient>[0]);
+}
