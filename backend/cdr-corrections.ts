@@ -8,17 +8,7 @@ import type { Csms } from './csms.js';
 import { readingOf, type MeterValue16 } from './meter.js';
 import { billSession, chargingStateOf, repriceSession } from './session-billing.js';
 import type { Store } from './store/store.js';
-
-export class CorrectionError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
+import { ApiError } from './api-error.js';
 
 export interface CorrectionRequest {
   tariffId?: string;
@@ -81,12 +71,12 @@ function chosenTariff(csms: Csms, req: CorrectionRequest, original: OcpiCdr, sta
     try {
       return publishedTariff(validateTariff(req.tariff), csms.party, now);
     } catch (err) {
-      throw new CorrectionError(400, 'invalid-tariff', (err as Error).message, 'tariff');
+      throw new ApiError(400, 'invalid-tariff', (err as Error).message, 'tariff');
     }
   }
   if (req.tariffId !== undefined) {
     const v = csms.publishedTariffVersionAt(req.tariffId, startMs);
-    if (!v) throw new CorrectionError(400, 'invalid-request', `tariff ${req.tariffId} has no version valid at the session start`, 'tariffId');
+    if (!v) throw new ApiError(400, 'invalid-request', `tariff ${req.tariffId} has no version valid at the session start`, 'tariffId');
     return v.tariff;
   }
   return original.tariffs[0];
@@ -94,16 +84,16 @@ function chosenTariff(csms: Csms, req: CorrectionRequest, original: OcpiCdr, sta
 
 export async function correctCdr(csms: Csms, store: Store, cdrId: string, req: CorrectionRequest): Promise<{ credit: OcpiCdr; cdr: OcpiCdr }> {
   const row = await store.read<CdrRow>('cdrById', [cdrId]);
-  if (!row) throw new CorrectionError(404, 'not-found', `no CDR ${cdrId}`);
-  if (row.credit === 1) throw new CorrectionError(409, 'conflict', `CDR ${cdrId} is a credit CDR; correct the CDR it credits instead`);
+  if (!row) throw new ApiError(404, 'not-found', `no CDR ${cdrId}`);
+  if (row.credit === 1) throw new ApiError(409, 'conflict', `CDR ${cdrId} is a credit CDR; correct the CDR it credits instead`);
   const ofSession = await store.readAll<CdrRow>('cdrsOfSession', [row.session_id]);
   if (ofSession.some((c) => c.credit === 1 && (JSON.parse(c.json) as OcpiCdr).credit_reference_id === cdrId)) {
     const newest = ofSession.filter((c) => c.credit === 0).pop()!;
-    throw new CorrectionError(409, 'conflict', `CDR ${cdrId} has already been credited; correct the newest CDR ${newest.id}`);
+    throw new ApiError(409, 'conflict', `CDR ${cdrId} has already been credited; correct the newest CDR ${newest.id}`);
   }
   const original = JSON.parse(row.json) as OcpiCdr;
   const session = await store.read<StoppedSession>('sessionById', [row.session_id]);
-  if (!session) throw new CorrectionError(404, 'not-found', `the session of CDR ${cdrId} is gone`);
+  if (!session) throw new ApiError(404, 'not-found', `the session of CDR ${cdrId} is gone`);
 
   const now = new Date().toISOString();
   const startMs = Date.parse(original.start_date_time);
@@ -140,7 +130,7 @@ export async function correctCdr(csms: Csms, store: Store, cdrId: string, req: C
       });
     }
   } catch (err) {
-    throw new CorrectionError(422, 'pricing-failed', `the corrected session could not be priced: ${(err as Error).message}`);
+    throw new ApiError(422, 'pricing-failed', `the corrected session could not be priced: ${(err as Error).message}`);
   }
 
   const credit = creditCdr(original, now, req.remark);
@@ -168,7 +158,7 @@ export async function correctCdr(csms: Csms, store: Store, cdrId: string, req: C
     await store.commit(op(credit), op(cdr));
   } catch (err) {
     if (/UNIQUE constraint failed/.test((err as Error).message)) {
-      throw new CorrectionError(409, 'conflict', `CDR ${cdrId} was corrected concurrently; fetch /api/cdrs?sessionId=${row.session_id}`);
+      throw new ApiError(409, 'conflict', `CDR ${cdrId} was corrected concurrently; fetch /api/cdrs?sessionId=${row.session_id}`);
     }
     throw err;
   }

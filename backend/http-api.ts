@@ -4,7 +4,8 @@ import { IANAZone } from 'luxon';
 import { TariffValidationError, validateTariff } from './billing/tariff-validation.js';
 import type { LocationRec } from './cdr.js';
 import { DEFAULT_PARTY } from './cdr.js';
-import { correctCdr, CorrectionError, type CorrectionRequest } from './cdr-corrections.js';
+import { ApiError } from './api-error.js';
+import { correctCdr, type CorrectionRequest } from './cdr-corrections.js';
 import type { ChargerRec, Csms, TokenRec, TokenStatus } from './csms.js';
 import { invoicePdf, statementPdf } from './invoice-pdf.js';
 import { invoiceHtml, statementHtml } from './invoice-html.js';
@@ -15,16 +16,6 @@ import { costDimensions } from './session-billing.js';
 import type { Store } from './store/store.js';
 import { SCOPE_PRECEDENCE, type AssignmentScope } from './tariff-assignments.js';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
 
 const bad = (field: string, message: string): ApiError => new ApiError(400, 'invalid-request', message, field);
 
@@ -592,12 +583,7 @@ export function createApi(ctx: ApiContext): express.Express {
       if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) throw bad(k, `${k} must be a whole number of Wh >= 0`);
     }
     if (body.remark !== undefined && (typeof body.remark !== 'string' || body.remark.length > 255)) throw bad('remark', 'remark must be a string of at most 255 characters');
-    try {
-      res.status(201).json(await correctCdr(csms, store, String(req.params.id), body as CorrectionRequest));
-    } catch (err) {
-      if (err instanceof CorrectionError) throw new ApiError(err.status, err.code, err.message, err.field);
-      throw err;
-    }
+    res.status(201).json(await correctCdr(csms, store, String(req.params.id), body as CorrectionRequest));
   });
 
   // ------------------------------------------------------------ reconciliation
