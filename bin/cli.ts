@@ -1,12 +1,12 @@
 // The chargebench command line: parses and dispatches, nothing more.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startBackend } from '../backend/server.js';
 import { runQuoteCommand } from '../backend/billing/quote.js';
 import { ScenarioError } from '../scenarios/api.js';
 import { expandScenarioPaths, loadScenario } from '../scenarios/load-scenarios.js';
-import { BENCH_HEARTBEAT_SIM_SEC, benchPreamble, benchScenario, type BenchOptions } from '../scenarios/bench.js';
+import { BENCH_HEARTBEAT_SIM_SEC, BENCH_TRANSACTIONS, benchPreamble, benchScenario, type BenchOptions, type BenchTransaction } from '../scenarios/bench.js';
 import { DURATION_HINT, parseDuration, parseStages } from '../scenarios/durations.js';
 import { RunBrokenError, runScenario } from '../scenarios/runner.js';
 import { writeReports } from '../reports/summary-writer.js';
@@ -129,6 +129,11 @@ program
   .option('--stages <list>', 'ramping arrival rate instead of --rate, k6-style DURATION:TARGET stages, e.g. "30s:200,60s:1000"')
   .option('--duration <d>', 'how long transactions arrive, e.g. 90s, 2m, 1h (default 60s, or the stages\' total); includes the warm-up', duration('--duration'))
   .option('--warm-up <d>', 'first part of the run left out of latency, throughput and CPU figures, e.g. 10s', duration('--warm-up'))
+  .addOption(
+    new Option('--transaction <kind>', 'what a transaction sends: full = 9 calls and cost messages to a display; minimal = the 6 calls billing needs')
+      .choices(BENCH_TRANSACTIONS as BenchTransaction[])
+      .default('full'),
+  )
   .option('--target <url>', 'OCPP endpoint of a running CSMS, e.g. ws://127.0.0.1:8180/ocpp')
   .option('--seed <n>', 'seed of the run', integer('--seed'), 1)
   .option('--report-dir <dir>', 'where summary.json, junit.xml, report.html and result.json go', 'reports/out/bench')
@@ -144,6 +149,7 @@ program
       stages?: string;
       duration?: number;
       warmUp?: number;
+      transaction: BenchTransaction;
       target?: string;
       seed: number;
       reportDir: string;
@@ -169,6 +175,7 @@ program
         stages,
         durationMs: opts.duration,
         warmUpMs: opts.warmUp,
+        transaction: opts.transaction,
         seed: opts.seed,
         workers: opts.workers,
         shard,

@@ -95,6 +95,14 @@ export const scenarioSchema = z
       connectors: z.number().int().min(1).max(8).default(2),
       maxPowerKw: z.number().positive(),
       idPrefix: z.string().regex(/^[A-Za-z0-9-]+$/).default('CB'),
+      /**
+       * The messages of a transaction: 'full' as most chargers send them (Preparing before the start,
+       * Finishing after the stop, a meter sample at the start); 'minimal' only the six calls a billed
+       * transaction needs (Authorize, StartTransaction, Charging, MeterValues, StopTransaction, Available).
+       */
+      transactionMessages: z.enum(['full', 'minimal']).default('full'),
+      /** The chargers show cost messages (California Pricing); false: they answer UnknownVendorId, as one without a display does. */
+      costDisplay: z.boolean().default(true),
     }),
     /** An OCPI 2.2.1 tariff; the back end checks it in depth when it is provisioned. */
     tariff: ocpiTariff(),

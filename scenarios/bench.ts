@@ -29,7 +29,18 @@ export interface BenchOptions {
   workers?: number;
   /** This process runs one shard of the fleet (default: the whole fleet). */
   shard?: ShardSpec;
+  /**
+   * What one transaction sends (default 'full'): 'full' = 9 calls (Preparing, Finishing and a meter
+   * sample at the start included) plus the cost messages of a charger with a display; 'minimal' =
+   * the 6 calls a billed transaction needs, from chargers without a cost display.
+   */
+  transaction?: BenchTransaction;
 }
+
+export type BenchTransaction = 'full' | 'minimal';
+export const BENCH_TRANSACTIONS: readonly BenchTransaction[] = ['full', 'minimal'];
+/** Charger-initiated calls per bench transaction (sessions are shorter than the meter interval). */
+export const CALLS_PER_TRANSACTION: Record<BenchTransaction, number> = { full: 9, minimal: 6 };
 
 /** A quarter of the connectors busy at once with one-second sessions, at most 1,000 per second. */
 export function defaultRate(chargers: number, connectors: number): number {
@@ -62,7 +73,14 @@ export function benchScenario(o: BenchOptions): Scenario {
       seed: o.seed,
       sim: { start: '2026-03-02T08:00:00Z', speed: BENCH_SPEED, durationMinutes: (durationMs / 1000) * (BENCH_SPEED / 60) },
       location: { timeZone: 'Europe/Berlin' },
-      chargers: { count: o.chargers, connectors: o.connectors, maxPowerKw: 22, idPrefix: 'BN' },
+      chargers: {
+        count: o.chargers,
+        connectors: o.connectors,
+        maxPowerKw: 22,
+        idPrefix: 'BN',
+        transactionMessages: o.transaction ?? 'full',
+        costDisplay: (o.transaction ?? 'full') === 'full',
+      },
       tokens: { count: 1000, prefix: 'BENCH' },
       // Unused by the arrival-rate models (they plan arrivals themselves), required by the schema.
       drivers: { arrivalsPerConnectorPerHour: 0, dwellMinutes: [BENCH_SESSION_MINUTES, BENCH_SESSION_MINUTES] },
@@ -105,6 +123,7 @@ export function benchPreamble(o: BenchOptions, targetUrl: string | undefined): s
   lines.push(
     `bench: ${fmt(o.chargers)} chargers x ${o.connectors} connectors, ${loadText} for ${durationMs / 1000} s` +
       `${o.warmUpMs ? ` (first ${o.warmUpMs / 1000} s warm-up, not counted)` : ''}; sessions of ${BENCH_SESSION_MINUTES} sim min at ${BENCH_SPEED}x; seed ${o.seed}`,
+    transactionText(o.transaction ?? 'full'),
   );
   if (shard.count > 1) {
     lines.push(
@@ -135,6 +154,12 @@ export function benchPreamble(o: BenchOptions, targetUrl: string | undefined): s
   return lines;
 }
 
+function transactionText(t: BenchTransaction): string {
+  return t === 'full'
+    ? `transaction: full, ${CALLS_PER_TRANSACTION.full} calls (Authorize, Preparing, StartTransaction, Charging, 2 MeterValues, StopTransaction, Finishing, Available) and the back end's cost messages to the charger display`
+    : `transaction: minimal, ${CALLS_PER_TRANSACTION.minimal} calls (Authorize, StartTransaction, Charging, MeterValues, StopTransaction, Available); chargers without a cost display`;
+}
+
 /** Chargers of a fleet of `total` that shard `index` of `count` holds (charger k goes to shard k mod count + 1). */
 export function chargersOfShard(total: number, shard: ShardSpec): number {
   return shard.index > total ? 0 : Math.floor((total - shard.index) / shard.count) + 1;
@@ -147,7 +172,8 @@ export function shardedBenchCommands(o: BenchOptions, count: number, target = 'w
     : `--rate ${o.rate ?? defaultRate(o.chargers, o.connectors)}`;
   const common =
     `chargebench bench --chargers ${o.chargers} --connectors ${o.connectors} ${load}` +
-    `${o.durationMs !== undefined && !o.stages ? ` --duration ${o.durationMs / 1000}s` : ''}${o.warmUpMs ? ` --warm-up ${o.warmUpMs / 1000}s` : ''} --seed ${o.seed} --target ${target}`;
+    `${o.durationMs !== undefined && !o.stages ? ` --duration ${o.durationMs / 1000}s` : ''}${o.warmUpMs ? ` --warm-up ${o.warmUpMs / 1000}s` : ''}` +
+    `${o.transaction && o.transaction !== 'full' ? ` --transaction ${o.transaction}` : ''} --seed ${o.seed} --target ${target}`;
   const shardLine = (k: number) => `${common} --shard ${k}/${count} --report-dir out/shard-${k} &`;
   // Shards run side by side; a long list is shortened to its first two and its last.
   const shown = count <= 3 ? Array.from({ length: count }, (_, k) => shardLine(k + 1)) : [shardLine(1), shardLine(2), '...', shardLine(count)];

@@ -116,12 +116,17 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private readonly truthAwaitingFinalCost = new Map<number, TruthSession>();
   /** Visits authorized, in answer order: a CSMS sends each its SetUserPrice in that order. */
   private readonly userPriceAwaited: Visit[] = [];
+  /** Only the calls a billed transaction needs: no Preparing, no Finishing, no meter sample at the start. */
+  private readonly minimalMessages: boolean;
+  private readonly showsCost: boolean;
 
   constructor(
     readonly spec: ChargerSpec,
     private readonly ctx: ChargerContext,
   ) {
     this.id = spec.id;
+    this.minimalMessages = ctx.config.transactionMessages === 'minimal';
+    this.showsCost = ctx.config.costDisplay !== false;
     const seed = ctx.config.seed;
     const meterInterval = Math.max(1, Math.floor(ctx.config.meterValueSampleIntervalSec));
     this.configuration = new ChargerConfiguration({
@@ -320,7 +325,9 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const c = visit.connector;
     const sec = visit.plugInSec;
     c.visit = visit;
-    this.setStatus(c, 'Preparing', sec);
+    // Minimal: the state changes all the same (a TriggerMessage reports it), it is just not sent.
+    if (this.minimalMessages) c.status = 'Preparing';
+    else this.setStatus(c, 'Preparing', sec);
     this.at(visit.departSec, K_DEPARTURE, visit, P_DEPARTURE);
     if (remote && !this.configuration.bool('AuthorizeRemoteTxRequests')) this.sendStart(visit);
     else this.sendAuthorize(visit);
@@ -378,7 +385,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     v.phase = 'charging';
     this.ctx.metrics.counters.sessionsActive++;
     this.setStatus(c, meter.state === 'charging' ? 'Charging' : 'SuspendedEV', v.startSec);
-    this.sample(v, v.startSec);
+    if (!this.minimalMessages) this.sample(v, v.startSec);
     this.planBoundary(v);
   }
 
@@ -431,7 +438,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     this.ctx.metrics.counters.sessionsActive--;
     const m = this.ctx.dialect.stopTransaction(v.transactionId ?? -1, v.idTag, whOf(meter.registerJ), SimClock.iso(stopSec * 1000), reason);
     this.connection.call(m.action, m.payload, this.wallOf(stopSec), v, true);
-    this.setStatus(v.connector, 'Finishing', stopSec);
+    if (this.minimalMessages) v.connector.status = 'Finishing';
+    else this.setStatus(v.connector, 'Finishing', stopSec);
   }
 
   private unplug(v: Visit): void {
@@ -698,7 +706,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
         return status('Accepted');
       }
       case 'dataTransfer':
-        return status(cmd.vendorId === COST_VENDOR_ID ? this.showCost(cmd.messageId, cmd.data) : 'UnknownVendorId');
+        return status(cmd.vendorId === COST_VENDOR_ID && this.showsCost ? this.showCost(cmd.messageId, cmd.data) : 'UnknownVendorId');
     }
   }
 

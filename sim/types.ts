@@ -45,6 +45,10 @@ export interface FleetConfig {
   drivers: DriverProfile;
   /** Simulated seconds between MeterValues during a transaction. */
   meterValueSampleIntervalSec: number;
+  /** 'full' (default): Preparing, Finishing and a meter sample at the start; 'minimal': only the calls a billed transaction needs. */
+  transactionMessages?: 'full' | 'minimal';
+  /** Chargers show cost messages (default true); false: they answer them UnknownVendorId. */
+  costDisplay?: boolean;
   /** Wall milliseconds before an unanswered CALL counts as timed out. */
   callTimeoutMs: number;
   /** Number of worker threads; defaults to the number of CPUs. */

@@ -18,7 +18,7 @@ import type { FleetConfig, LoadModel, TruthSession } from '../sim/types.js';
 
 const { RPCServer } = ocppRpc as unknown as { RPCServer: new (o: object) => RpcServer };
 interface RpcServer {
-  on(ev: 'client', fn: (c: { handle(fn: (e: { method: string }) => unknown): void }) => void): void;
+  on(ev: 'client', fn: (c: { handle(fn: (e: { method: string; params: unknown }) => unknown): void }) => void): void;
   listen(port: number, host: string): Promise<import('node:http').Server>;
   close(o?: object): Promise<void>;
 }
@@ -80,12 +80,15 @@ describe('arrival plan', () => {
 
 let server: RpcServer;
 let url = '';
+/** What the in-test CSMS received, in order: action, and the status of a StatusNotification. */
+let received: string[] = [];
 
 beforeAll(async () => {
   server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: false });
   let tx = 1;
   server.on('client', (client) => {
-    client.handle(({ method }) => {
+    client.handle(({ method, params }) => {
+      received.push(method === 'StatusNotification' ? `${method}:${(params as { status: string }).status}` : method);
       const now = new Date().toISOString();
       switch (method) {
         case 'BootNotification':
@@ -144,6 +147,37 @@ describe('open model (arrival rate) in the fleet', () => {
     expect(a.counters.calls).toBeGreaterThanOrEqual(a.counters.transactions * 6);
     const b = await runFleet(cfg);
     expect(plugIns(b.truth)).toEqual(plugIns(a.truth));
+  }, 30_000);
+
+  it('sends only the six calls billing needs with minimal transaction messages, and the same truth', async () => {
+    const cfg = config({ kind: 'constant-arrival-rate', rate: 4 }, { chargers: 4, connectors: 2, seconds: 3 });
+    const perTx = (msgs: string[], tx: number) => {
+      const counts = new Map<string, number>();
+      for (const m of msgs) counts.set(m, (counts.get(m) ?? 0) + 1);
+      return Object.fromEntries([...counts].filter(([m]) => m !== 'BootNotification' && m !== 'Heartbeat').map(([m, n]) => [m, n / tx]));
+    };
+    received = [];
+    const full = await runFleet(cfg);
+    const fullMsgs = received.slice();
+    received = [];
+    const minimal = await runFleet({ ...cfg, transactionMessages: 'minimal', costDisplay: false });
+    const minimalMsgs = received.slice();
+    const tx = minimal.counters.transactions;
+    expect(tx).toBe(ArrivalSchedule.constant(4, 3000).plannedTotal);
+    // Available is also sent once per connector and for the charger (connector 0) at boot.
+    const bootAvailable = 4 * 3;
+    expect(minimalMsgs.filter((m) => m === 'StatusNotification:Available').length - bootAvailable).toBe(tx);
+    expect(perTx(minimalMsgs.filter((m) => m !== 'StatusNotification:Available'), tx)).toEqual({
+      Authorize: 1,
+      StartTransaction: 1,
+      'StatusNotification:Charging': 1,
+      MeterValues: 1,
+      StopTransaction: 1,
+    });
+    expect(perTx(fullMsgs, full.counters.transactions)).toMatchObject({ 'StatusNotification:Preparing': 1, 'StatusNotification:Finishing': 1, MeterValues: 2 });
+    // What the chargers send changes; what happened (and so the bill) does not.
+    const truthOf = (r: typeof full) => r.truth.map((t) => `${t.chargerId}/${t.connectorId}@${t.startAt}-${t.stopAt}:${t.energyWh}`).sort();
+    expect(truthOf(minimal)).toEqual(truthOf(full));
   }, 30_000);
 
   it('counts arrivals that find no free connector as dropped', async () => {
@@ -263,7 +297,7 @@ describe('chargebench bench', () => {
     let code = 0;
     let out = '';
     try {
-      const r = await run(process.execPath, [CLI, 'bench', '--chargers', '50', '--duration', '10s', '--warm-up', '2s', '--rate', '20', '--report-dir', dir, '--no-progress'], {
+      const r = await run(process.execPath, [CLI, 'bench', '--chargers', '50', '--duration', '10s', '--warm-up', '2s', '--rate', '20', '--transaction', 'minimal', '--report-dir', dir, '--no-progress'], {
         timeout: 60_000,
       });
       out = r.stdout + r.stderr;
@@ -276,6 +310,7 @@ describe('chargebench bench', () => {
     expect(out).toMatch(/open files: /);
     expect(out).toMatch(/ephemeral ports per source address; sockets spread over 16 source addresses 127\.0\.0\.1\.\.127\.0\.0\.16/);
     expect(out).toMatch(/50 chargers fit/);
+    expect(out).toMatch(/transaction: minimal, 6 calls/);
     const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
     expect(summary.scenario).toBe('bench');
     expect(summary.passed).toBe(true);
@@ -291,6 +326,13 @@ describe('chargebench bench', () => {
     expect(summary.resources.cpuWindow).toBe('steady');
     expect(summary.resources.backendCpuMicrosPerCall).toBeGreaterThan(0);
     expect(summary.latencyMs.StartTransaction.count).toBeGreaterThan(100);
+    // Six calls per transaction, and chargers without a display: no Preparing or Finishing, no cost checks.
+    const steadyCalls = Object.values(summary.latencyMs).reduce((n, l) => n + l.count, 0);
+    const perTx = steadyCalls / summary.latencyMs.StartTransaction.count;
+    expect(perTx).toBeGreaterThan(5.5);
+    expect(perTx).toBeLessThan(6.5);
+    expect(summary.display).toBeUndefined();
+    expect(summary.checks.map((c) => c.name)).not.toContain('final displayed cost equals the invoice');
   }, 60_000);
 
   it('refuses --rate together with --stages (exit 2)', async () => {
