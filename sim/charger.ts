@@ -25,8 +25,13 @@ export interface ChargerContext {
   sweeper: DeadlineSweeper;
   validator: SchemaValidator;
   dialect: Dialect;
-  /** Drivers arrive strictly before this sim second; open sessions stop at it. */
+  /** Drivers arrive strictly before this sim second; open sessions stop at it unless `gracefulStop`. */
   simEndSec: number;
+  /**
+   * Sessions under way at simEndSec run to their planned end (k6's graceful stop) instead of all
+   * stopping at that instant, which would end a load test with a burst no real fleet sends.
+   */
+  gracefulStop?: boolean;
   onTruth: (t: TruthSession) => void;
   /** A connector became free for a new driver (booted with no visit, or unplugged); shard-level load models listen. */
   onConnectorFree?: (charger: Charger, connector: Connector, sec: number) => void;
@@ -188,6 +193,13 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     return true;
   }
 
+  /** The latest planned departure of a driver plugged in now (-Infinity if none). */
+  lastPlannedDepartureSec(): number {
+    let last = -Infinity;
+    for (const c of this.connectors) if (c.visit && c.visit.departSec > last) last = c.visit.departSec;
+    return last;
+  }
+
   /**
    * Ends the run early at `sec` (abort): no more arrivals or heartbeats; drivers stop their
    * sessions and unplug at that instant, so truth stays complete and consistent.
@@ -303,7 +315,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const visit: Visit = {
       connector: c,
       plugInSec: sec,
-      departSec: Math.max(sec, Math.min(sec + dwellSec, this.ctx.simEndSec)),
+      departSec: this.ctx.gracefulStop ? sec + dwellSec : Math.max(sec, Math.min(sec + dwellSec, this.ctx.simEndSec)),
       planSec: sec,
       idTag,
       ev,

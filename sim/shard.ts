@@ -87,6 +87,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
         validator,
         dialect: ocpp16,
         simEndSec,
+        gracefulStop: shardLevelLoad,
         onTruth: (t) => truth.push(t),
         onConnectorFree: shardLevelLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
         localAddress: task.localAddresses[i],
@@ -135,12 +136,19 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   // An abort ends the plan at the current instant: drivers stop and unplug, then the same drain.
   let endWall = clock.wallAt(simEndSec * 1000);
   let drainDeadline = endWall + task.drainTimeoutMs;
+  let drainFromDepartures = false;
   await new Promise<void>((resolve) => {
     let timer: NodeJS.Timeout | null = null;
     const check = (): void => {
       timer = null;
       const now = wallNow();
       if (now >= endWall) endSteady();
+      if (now >= endWall && !drainFromDepartures) {
+        // No driver arrives any more: the drain lasts until the last planned departure (graceful stop).
+        drainFromDepartures = true;
+        const last = chargers.reduce((m, c) => Math.max(m, c.lastPlannedDepartureSec()), -Infinity);
+        if (Number.isFinite(last)) drainDeadline = Math.max(drainDeadline, clock.wallAt(last * 1000) + task.drainTimeoutMs);
+      }
       if (now >= drainDeadline || (now >= endWall && chargers.every((c) => c.settled))) {
         wake = null;
         resolve();

@@ -39,7 +39,10 @@ export interface FleetConfig {
   simStart: string;
   /** Simulated seconds per wall second. */
   speed: number;
-  /** Simulated seconds during which drivers arrive; sessions still open then are stopped by their drivers. */
+  /**
+   * Simulated seconds during which drivers arrive. Sessions still open then are stopped by their
+   * drivers at that instant with per-connector arrivals; with a load model they run to their planned end.
+   */
   durationSimSec: number;
   ev: EvProfile;
   drivers: DriverProfile;

@@ -180,6 +180,19 @@ describe('open model (arrival rate) in the fleet', () => {
     expect(truthOf(minimal)).toEqual(truthOf(full));
   }, 30_000);
 
+  it('lets sessions under way at the end of arrivals run to their planned end (graceful stop)', async () => {
+    const seconds = 3;
+    const r = await runFleet(config({ kind: 'constant-arrival-rate', rate: 6 }, { chargers: 10, connectors: 2, seconds }));
+    const windowEnd = Date.parse('2026-03-02T08:00:00Z') + seconds * 60_000;
+    // One-minute sessions: those that arrived in the last sim minute end after the window.
+    const late = r.truth.filter((t) => Date.parse(t.plugInAt) > windowEnd - 60_000);
+    expect(late.length).toBeGreaterThan(0);
+    for (const t of r.truth) expect(Date.parse(t.unplugAt) - Date.parse(t.plugInAt)).toBe(60_000);
+    expect(Math.max(...late.map((t) => Date.parse(t.unplugAt)))).toBeGreaterThan(windowEnd);
+    expect(r.counters.transactions).toBe(r.truth.length);
+    expect(r.errors.unsettledAtDrainTimeout ?? 0).toBe(0);
+  }, 30_000);
+
   it('counts arrivals that find no free connector as dropped', async () => {
     const rate = 20;
     const cfg = config({ kind: 'constant-arrival-rate', rate }, { chargers: 1, connectors: 1, seconds: 3 });
