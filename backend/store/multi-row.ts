@@ -35,15 +35,17 @@ export function paramsFromJsonRow(sql: string, alias = 'u'): string {
 }
 
 /**
- * `INSERT ... VALUES (?1, ...) [ON CONFLICT ...]` as `INSERT ... SELECT ... FROM json_each(?1)`,
+ * `INSERT ... VALUES (?1, ...) [ON CONFLICT ...]` as `INSERT ... SELECT ... FROM jsonb_each(?1)`,
  * rows inserted in array order (an upsert later in the array sees the earlier rows, as in
  * one-by-one execution). `WHERE true` keeps an upsert's ON from parsing as a join constraint.
+ * jsonb_each hands each row over as binary JSON: json_each would turn the row back into text for
+ * every `->>` that reads a column of it (about a third more sqlite CPU per wide row).
  */
 export function insertFromJsonRows(sql: string): string {
   const m = /^([\s\S]*?)\bVALUES\s*\(([^()]*)\)([\s\S]*)$/.exec(sql);
   if (!m) throw new Error(`not a one-row INSERT ... VALUES (...) without nested parentheses:\n${sql}`);
   const [, head, values, tail] = m;
-  return `${head}SELECT ${paramsFromJsonRow(values)} FROM json_each(?1) AS u WHERE true ORDER BY u.key${paramsFromJsonRow(tail)}`;
+  return `${head}SELECT ${paramsFromJsonRow(values)} FROM jsonb_each(?1) AS u WHERE true ORDER BY u.key${paramsFromJsonRow(tail)}`;
 }
 
 /**

@@ -48,11 +48,11 @@ const WRITE_SQL = {
       at, context, measurand, phase, unit, location, format, value, value_wh)
     SELECT ?1, ?2, ?3, ?4, ?5, j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, j.value->>5,
       j.value->>6, j.value->>7, j.value->>8
-    FROM json_each(?6) AS j`,
+    FROM jsonb_each(?6) AS j`,
   costLines: `INSERT INTO cost_lines (session_id, idx, dimension, period_start, quantity, unit_price, vat, excl_vat, incl_vat, tariff_element, reservation)
     SELECT ?1, j.key, j.value->>'dimension', j.value->>'period_start', j.value->>'quantity', j.value->>'unit_price',
       j.value->>'vat', j.value->>'excl_vat', j.value->>'incl_vat', j.value->>'tariff_element', COALESCE(j.value->>'reservation', 0)
-    FROM json_each(?2) AS j`,
+    FROM jsonb_each(?2) AS j`,
   // Gapless per year: the next number is taken inside the same transaction as the stop.
   invoice: `INSERT INTO invoices (id, session_id, year, seq, number, issued_at, currency, total_excl_vat, total_incl_vat, vat_json)
     SELECT ?1, ?1, ?2, n.seq, printf('%d-%06d', ?2, n.seq), ?3, ?4, ?5, ?6, ?7
@@ -73,7 +73,7 @@ const MULTI_ROW_SQL: Partial<Record<WriteName, { sql: string; keyParam?: number 
   chargerEnsure: { sql: insertFromJsonRows(WRITE_SQL.chargerEnsure) },
   chargerAdmin: { sql: insertFromJsonRows(WRITE_SQL.chargerAdmin) },
   chargerHeartbeat: {
-    sql: `UPDATE chargers SET last_heartbeat_at = u.value->>1 FROM json_each(?1) AS u WHERE chargers.id = u.value->>0`,
+    sql: `UPDATE chargers SET last_heartbeat_at = u.value->>1 FROM jsonb_each(?1) AS u WHERE chargers.id = u.value->>0`,
     keyParam: 0,
   },
   status: { sql: insertFromJsonRows(WRITE_SQL.status) },
@@ -86,7 +86,7 @@ const MULTI_ROW_SQL: Partial<Record<WriteName, { sql: string; keyParam?: number 
       parking_seconds = u.value->>8, flags = u.value->>9, pricing_error = u.value->>10, currency = u.value->>11,
       total_excl_vat = u.value->>12, total_incl_vat = u.value->>13, cost_json = u.value->>14, invoice_id = u.value->>15,
       stop_received_at = u.value->>16
-    FROM json_each(?1) AS u WHERE sessions.id = u.value->>0 AND +sessions.state = 'active'`,
+    FROM jsonb_each(?1) AS u WHERE sessions.id = u.value->>0 AND +sessions.state = 'active'`,
     keyParam: 0,
   },
   meterValues: {
@@ -94,13 +94,13 @@ const MULTI_ROW_SQL: Partial<Record<WriteName, { sql: string; keyParam?: number 
         at, context, measurand, phase, unit, location, format, value, value_wh)
       SELECT u.value->>0, u.value->>1, u.value->>2, u.value->>3, u.value->>4, j.value->>0, j.value->>1, j.value->>2,
         j.value->>3, j.value->>4, j.value->>5, j.value->>6, j.value->>7, j.value->>8
-      FROM json_each(?1) AS u, json_each(u.value->>5) AS j ORDER BY u.key, j.key`,
+      FROM jsonb_each(?1) AS u, jsonb_each(u.value->>5) AS j ORDER BY u.key, j.key`,
   },
   costLines: {
     sql: `INSERT INTO cost_lines (session_id, idx, dimension, period_start, quantity, unit_price, vat, excl_vat, incl_vat, tariff_element, reservation)
       SELECT u.value->>0, j.key, j.value->>'dimension', j.value->>'period_start', j.value->>'quantity', j.value->>'unit_price',
         j.value->>'vat', j.value->>'excl_vat', j.value->>'incl_vat', j.value->>'tariff_element', COALESCE(j.value->>'reservation', 0)
-      FROM json_each(?1) AS u, json_each(u.value->>1) AS j ORDER BY u.key, j.key`,
+      FROM jsonb_each(?1) AS u, jsonb_each(u.value->>1) AS j ORDER BY u.key, j.key`,
   },
   // Gapless per year: each year's next numbers follow its highest one, in submission order.
   invoice: {
@@ -110,7 +110,7 @@ const MULTI_ROW_SQL: Partial<Record<WriteName, { sql: string; keyParam?: number 
               u.value->>4 AS excl, u.value->>5 AS incl, u.value->>6 AS vat,
               (SELECT COALESCE(MAX(i.seq), 0) FROM invoices AS i WHERE i.year = u.value->>1)
                 + row_number() OVER (PARTITION BY u.value->>1 ORDER BY u.key) AS seq
-            FROM json_each(?1) AS u) AS r
+            FROM jsonb_each(?1) AS u) AS r
       ORDER BY r.k`,
   },
   cdr: { sql: insertFromJsonRows(WRITE_SQL.cdr) },
