@@ -94,9 +94,15 @@ export interface OcpiCdr {
   last_updated: string;
 }
 
+/** A plain decimal string ("-12.3400"): Number() parses it to the same double as its canonical form. */
+const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
+
 /** An exact decimal as an OCPI (JSON) number. */
 export function ocpiNumber(value: Decimalish): number {
-  return typeof value === 'number' ? value : Number(new Decimal(value).toString());
+  if (typeof value === 'number') return value;
+  // Trailing zeros or a leading "+" do not change the nearest double, so the round trip through
+  // Decimal is only needed for the other forms decimal.js accepts (exponents, hex).
+  return PLAIN_DECIMAL.test(value) ? Number(value) : Number(new Decimal(value).toString());
 }
 
 const price = (p: { excl_vat: string; incl_vat: string }): OcpiPrice => ({
@@ -258,5 +264,6 @@ export function creditCdr(original: OcpiCdr, lastUpdated: string, remark?: strin
 
 /** Totals kept as columns next to the JSON, as exact decimal strings. */
 export function cdrTotals(cdr: OcpiCdr): { excl: string; incl: string } {
-  return { excl: new Decimal(cdr.total_cost.excl_vat).toString(), incl: new Decimal(cdr.total_cost.incl_vat).toString() };
+  // String() of a double prints what decimal.js prints for it (same digits, same exponent limits).
+  return { excl: String(cdr.total_cost.excl_vat), incl: String(cdr.total_cost.incl_vat) };
 }
