@@ -63,12 +63,11 @@ export function billSession(f: SessionFacts): SessionBill {
   // meter reset: the meter restarted at zero, so the new value is the energy since the
   // reset (the same model as billing/periods.ts); what was charged between the last
   // reading before the reset and the reset itself is unknown and not billed.
+  // Each instant is parsed once (sorting by parsing in the comparator parsed it again and again).
   const inside = f.readings
-    .filter((r) => {
-      const t = ms(r.at);
-      return t >= startMs && t <= stopMs;
-    })
-    .sort((a, b) => ms(a.at) - ms(b.at));
+    .map((r) => ({ r, t: ms(r.at) }))
+    .filter(({ t }) => t >= startMs && t <= stopMs)
+    .sort((a, b) => a.t - b.t);
   const readings: MeterReading[] = [{ at: f.startedAt, registerWh: String(f.meterStartWh) }];
   let last = new Decimal(f.meterStartWh);
   let energy = new Decimal(0);
@@ -80,13 +79,13 @@ export function billSession(f: SessionFacts): SessionBill {
     } else energy = energy.plus(v.minus(last));
     last = v;
   };
-  for (const r of inside) {
-    if (ms(r.at) === stopMs) continue; // the stop register below stands for the stop instant
+  for (const { r, t } of inside) {
+    if (t === stopMs) continue; // the stop register below stands for the stop instant
     const v = new Decimal(r.registerWh);
     const copy: MeterReading = { at: r.at, registerWh: v.toString() };
     if (r.powerW !== undefined) copy.powerW = r.powerW;
     if (r.currentA !== undefined) copy.currentA = r.currentA;
-    if (ms(r.at) === startMs) {
+    if (t === startMs) {
       // A Transaction.Begin sample at the start instant: meterStart stays the start register.
       readings[0] = { ...copy, registerWh: String(f.meterStartWh) };
       continue;
@@ -112,23 +111,31 @@ export function billSession(f: SessionFacts): SessionBill {
   // otherwise (an EV already full reports SuspendedEV with the start's timestamp); a change
   // applies from its instant, and of several at one instant the last received wins.
   const timeline: StateChange[] = [{ at: f.startedAt, charging: true }];
+  const timelineMs: number[] = [startMs];
   const changes = f.states
-    .filter((s) => {
-      const t = ms(s.at);
-      return t >= startMs && t < stopMs;
-    })
-    .sort((a, b) => ms(a.at) - ms(b.at));
-  for (const s of changes) {
+    .map((s) => ({ s, t: ms(s.at) }))
+    .filter(({ t }) => t >= startMs && t < stopMs)
+    .sort((a, b) => a.t - b.t);
+  for (const { s, t } of changes) {
     const last = timeline[timeline.length - 1];
-    if (ms(s.at) === ms(last.at)) timeline[timeline.length - 1] = { at: last.at, charging: s.charging };
-    else timeline.push({ at: s.at, charging: s.charging });
+    if (t === timelineMs[timelineMs.length - 1]) timeline[timeline.length - 1] = { at: last.at, charging: s.charging };
+    else {
+      timeline.push({ at: s.at, charging: s.charging });
+      timelineMs.push(t);
+    }
   }
-  const states = timeline.filter((s, i) => i === 0 || s.charging !== timeline[i - 1].charging);
+  const states: StateChange[] = [];
+  const statesMs: number[] = [];
+  timeline.forEach((s, i) => {
+    if (i > 0 && s.charging === timeline[i - 1].charging) return;
+    states.push(s);
+    statesMs.push(timelineMs[i]);
+  });
   let chargingMs = 0;
   let parkingMs = 0;
   for (let i = 0; i < states.length; i++) {
-    const from = ms(states[i].at);
-    const to = i + 1 < states.length ? ms(states[i + 1].at) : stopMs;
+    const from = statesMs[i];
+    const to = i + 1 < states.length ? statesMs[i + 1] : stopMs;
     if (states[i].charging) chargingMs += to - from;
     else parkingMs += to - from;
   }

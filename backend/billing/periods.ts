@@ -14,7 +14,7 @@
 // - Volumes: ENERGY in kWh with up to 9 decimals, cut from a running total so the periods sum
 //   exactly to the metered energy; TIME / PARKING_TIME in hours with up to 10 decimals. Pricing
 //   bills time from the period start instants (exact milliseconds), never from these hours.
-import { Dec, plainDecimal, toDec } from './money.js';
+import { Dec, plainDecimal, plainHours, toDec } from './money.js';
 import { isoInstant, parseInstantMs } from './local-time.js';
 import type { CdrDimension, ChargingPeriod, Decimalish } from './ocpi.js';
 
@@ -48,8 +48,6 @@ export interface ChargingPeriodsReport {
   missingStartReading: boolean;
   missingStopReading: boolean;
 }
-
-const MS_PER_HOUR = new Dec(3_600_000);
 
 interface Reading {
   ms: number;
@@ -116,8 +114,9 @@ function cumulativeEnergy(readings: Reading[]): { energyWh: Dec[]; resets: numbe
   readings.forEach((reading, i) => {
     if (i === 0) return void energyWh.push(new Dec(0));
     const delta = reading.registerWh.minus(readings[i - 1].registerWh);
-    if (delta.lt(0)) resets.push(reading.ms);
-    energyWh.push(energyWh[i - 1].plus(delta.lt(0) ? reading.registerWh : delta));
+    const reset = delta.lt(0);
+    if (reset) resets.push(reading.ms);
+    energyWh.push(energyWh[i - 1].plus(reset ? reading.registerWh : delta));
   });
   return { energyWh, resets };
 }
@@ -175,9 +174,17 @@ export function buildChargingPeriodsWithReport(input: PeriodInput): ChargingPeri
     return before === -1 ? {} : levelAt.get(readings[before].ms) ?? {};
   };
 
-  const boundaries = [startMs, ...[...cuts].sort((a, b) => a - b), stopMs];
+  const boundaries = cuts.size === 0 ? [startMs, stopMs] : [startMs, ...[...cuts].sort((a, b) => a - b), stopMs];
   // Running total rounded to 1/1000 mWh so that period energies sum exactly to the metered total.
-  const runningWh = (ms: number) => energyAt(ms).toDecimalPlaces(6, Dec.ROUND_HALF_UP);
+  // Each boundary ends one period and starts the next: the last one worked out is kept.
+  let known: { ms: number; wh: Dec } | undefined;
+  const runningWh = (ms: number) => {
+    if (known?.ms === ms) return known.wh;
+    const exact = energyAt(ms);
+    const wh = exact.decimalPlaces() <= 6 ? exact : exact.toDecimalPlaces(6, Dec.ROUND_HALF_UP);
+    known = { ms, wh };
+    return wh;
+  };
   const periods: ChargingPeriod[] = [];
   for (let i = 0; i + 1 < boundaries.length; i++) {
     const [from, to] = [boundaries[i], boundaries[i + 1]];
@@ -186,7 +193,7 @@ export function buildChargingPeriodsWithReport(input: PeriodInput): ChargingPeri
     const level = levelFrom(from);
     const dimensions: CdrDimension[] = [
       { type: 'ENERGY', volume: plainDecimal(runningWh(to).minus(runningWh(from)).div(1000), 9) },
-      { type: charging ? 'TIME' : 'PARKING_TIME', volume: plainDecimal(new Dec(to - from).div(MS_PER_HOUR)) },
+      { type: charging ? 'TIME' : 'PARKING_TIME', volume: plainHours(to - from) },
     ];
     if (level.powerW !== undefined) {
       const kw = plainDecimal(level.powerW.div(1000), 6);

@@ -15,19 +15,31 @@
 // - step_size rounding adds its extra quantity to the last line of that dimension (`step_extra`).
 // - quantity: kWh, or hours with at most 10 decimals; excl_vat/incl_vat: unrounded, 4 decimals.
 //   Totals are computed from exact values, never from these rounded line strings.
-import { Dec, fourDecimals, plainDecimal, roundToMinorUnit, roundUpToStep, toDec } from './money.js';
-import { isoInstant, parseInstantMs, ZoneClock } from './local-time.js';
+import { currencyMinorUnits, Dec, fourDecimals, plainDecimal, plainHours, quotientFixed, roundToMinorUnit, roundUpToStep, tariffDec } from './money.js';
+import { isoInstant, parseInstantMs, ZoneClock, type LocalMoment } from './local-time.js';
 import { compileRestrictions, restrictionsHold, splitPointsOf, type CompiledRestrictions, type RestrictionContext } from './restrictions.js';
-import { splitSession, type Piece, type PieceKind } from './session-pieces.js';
+import {
+  msCmp, msDec, msFloor, msIsZero, msMinus, msOf, msToNumber, splitSession, type Ms, type Piece, type PieceKind,
+} from './session-pieces.js';
 import type {
-  CostBreakdown, CostLine, Price, PriceComponent, PricingSession, ReservationRestrictionType, Tariff,
+  CostBreakdown, CostLine, Decimalish, Price, PriceComponent, PricingSession, ReservationRestrictionType, Tariff,
   TariffDimensionType,
 } from './ocpi.js';
 
+// How the arithmetic stays exact and cheap: every amount is a decimal (60 digits), but instants and
+// durations are plain numbers while they are whole milliseconds (always, except where a kWh
+// threshold cuts a period), which sum and subtract exactly below 2^53. Tariff numbers are parsed
+// once per component, and each text is formatted once. Every shortcut gives the very result the
+// general decimal computation gives; where that cannot be shown cheaply, the general path runs.
+
 /** Costs are kept exactly as amount x 3,600,000 so that per-millisecond time costs need no division. */
-const MS_PER_HOUR = new Dec(3_600_000);
+const MS_PER_HOUR_NUMBER = 3_600_000;
+const MS_PER_HOUR = new Dec(MS_PER_HOUR_NUMBER);
 const WH_PER_KWH = new Dec(1000);
 const MS_PER_SECOND = new Dec(1000);
+const ZERO = new Dec(0);
+const ONE = new Dec(1);
+const ZERO_AMOUNT = fourDecimals(ZERO);
 
 /** What a line is counted in: reservation time is TIME-priced but rounded and totalled on its own. */
 type Bucket = 'ENERGY' | 'TIME' | 'PARKING_TIME' | 'RESERVATION_TIME' | 'FLAT' | 'RESERVATION_FLAT';
@@ -39,11 +51,12 @@ interface Selection {
 
 interface DraftLine {
   bucket: Bucket;
-  startMs: Dec;
-  endMs: Dec;
-  /** kWh for ENERGY, milliseconds for time buckets, 1 for FLAT. */
-  quantity: Dec;
-  stepExtra: Dec;
+  startMs: Ms;
+  endMs: Ms;
+  /** kWh for ENERGY (a decimal), milliseconds for time buckets, 1 for FLAT (a decimal). */
+  quantity: Ms;
+  /** Same unit as `quantity`; 0 unless step_size rounding added to this line. */
+  stepExtra: Ms;
   selection: Selection;
 }
 
@@ -56,6 +69,48 @@ const DIMENSIONS_OF: Record<PieceKind, Bucket[]> = {
 const COMPONENT_TYPE_OF: Record<Bucket, TariffDimensionType> = {
   ENERGY: 'ENERGY', TIME: 'TIME', PARKING_TIME: 'PARKING_TIME', RESERVATION_TIME: 'TIME', FLAT: 'FLAT', RESERVATION_FLAT: 'FLAT',
 };
+
+const isTimeBucket = (bucket: Bucket) => bucket === 'TIME' || bucket === 'PARKING_TIME' || bucket === 'RESERVATION_TIME';
+const isFlatBucket = (bucket: Bucket) => bucket === 'FLAT' || bucket === 'RESERVATION_FLAT';
+
+/**
+ * A price component's numbers, parsed and formatted once per component object (and again only
+ * when its price or VAT is changed).
+ */
+interface CompiledComponent {
+  rawPrice: Decimalish;
+  rawVat: Decimalish | undefined;
+  price: Dec;
+  priceText: string;
+  vatText: string | null;
+  /**
+   * (VAT + 100) / 100, so that incl = excl x inclFactor. That is excl x (VAT + 100) / 100 of
+   * the rules to the last digit: rounding to 60 significant digits does not care about a factor
+   * of 100, and dividing by 100 is exact.
+   */
+  inclFactor: Dec | undefined;
+  /** Cost of a FLAT line (quantity 1) with this component, made on first use. */
+  flat?: LineCost;
+}
+
+const compiledComponents = new WeakMap<PriceComponent, CompiledComponent>();
+
+function compileComponent(component: PriceComponent): CompiledComponent {
+  const known = compiledComponents.get(component);
+  if (known !== undefined && known.rawPrice === component.price && known.rawVat === component.vat) return known;
+  const price = tariffDec(component.price);
+  const vat = component.vat === undefined ? undefined : tariffDec(component.vat);
+  const compiled: CompiledComponent = {
+    rawPrice: component.price,
+    rawVat: component.vat,
+    price,
+    priceText: price.toFixed(),
+    vatText: vat === undefined ? null : vat.toFixed(),
+    inclFactor: vat === undefined ? undefined : vat.plus(100).div(100),
+  };
+  compiledComponents.set(component, compiled);
+  return compiled;
+}
 
 /**
  * The tariff valid at an instant: start_date_time inclusive, end_date_time exclusive. Among several,
@@ -104,12 +159,17 @@ function selectComponent(run: Run, candidates: number[], type: TariffDimensionTy
   return undefined;
 }
 
+/** What restrictions see at a piece's start; the local time and the seconds are worked out when first asked. */
 function contextAt(piece: Piece, run: Run): RestrictionContext {
   const { clock, sessionStartMs } = run;
+  let local: LocalMoment | undefined;
+  let seconds: Dec | undefined;
   return {
-    local: () => clock.localMoment(piece.startMs.toNumber()),
+    local: () => (local ??= clock.localMoment(msToNumber(piece.startMs))),
     energySoFarKwh: piece.energyBeforeKwh,
-    secondsSinceSessionStart: piece.startMs.minus(sessionStartMs).div(MS_PER_SECOND),
+    get secondsSinceSessionStart() {
+      return (seconds ??= msDec(piece.startMs).minus(sessionStartMs).div(MS_PER_SECOND));
+    },
     power: piece.power,
     current: piece.current,
   };
@@ -138,8 +198,27 @@ function joinIdenticallyPriced(priced: PricedPiece[]): PricedPiece[] {
   return joined;
 }
 
-function quantityOf(bucket: Bucket, piece: Piece): Dec {
-  return bucket === 'ENERGY' ? piece.energyKwh : piece.endMs.minus(piece.startMs);
+function quantityOf(bucket: Bucket, piece: Piece): Ms {
+  return bucket === 'ENERGY' ? piece.energyKwh : msMinus(piece.endMs, piece.startMs);
+}
+
+/**
+ * A sum of whole milliseconds kept as a number while that is exact, switching to a decimal for
+ * a fraction: the same value, summand by summand, as a decimal sum from 0 would have.
+ */
+function addMs(total: Ms, term: Ms): Ms {
+  if (typeof total === 'number' && typeof term === 'number') {
+    const sum = total + term;
+    if (Number.isSafeInteger(sum)) return sum;
+  }
+  return msDec(total).plus(msDec(term));
+}
+
+/** What a step of `step` units adds to a whole number `total` of units; undefined when that needs decimals. */
+function wholeStepExtra(total: number, step: number): number | undefined {
+  if (!Number.isSafeInteger(total) || total < 0 || !Number.isSafeInteger(step) || step < 1) return undefined;
+  const beyond = total % step;
+  return beyond === 0 ? 0 : step - beyond;
 }
 
 /**
@@ -148,56 +227,119 @@ function quantityOf(bucket: Bucket, piece: Piece): Dec {
  * the parking total is rounded and charging time is billed exactly.
  */
 function applyStepSizes(lines: DraftLine[], pieces: Piece[]): void {
-  const lastChargingEnd = pieces.filter((p) => p.kind === 'CHARGING').reduce<Dec | undefined>((end, p) => p.endMs, undefined);
+  let lastChargingEnd: Ms | undefined;
+  for (const piece of pieces) if (piece.kind === 'CHARGING') lastChargingEnd = piece.endMs;
   const parkingAfterCharging = lastChargingEnd !== undefined
-    && lines.some((line) => line.bucket === 'PARKING_TIME' && line.startMs.gte(lastChargingEnd));
+    && lines.some((line) => line.bucket === 'PARKING_TIME' && msCmp(line.startMs, lastChargingEnd) >= 0);
   const rounded: Bucket[] = ['ENERGY', 'PARKING_TIME', 'RESERVATION_TIME', ...(parkingAfterCharging ? [] : ['TIME' as const])];
   for (const bucket of rounded) {
-    const ofBucket = lines.filter((line) => line.bucket === bucket);
-    if (ofBucket.length === 0) continue;
-    const last = ofBucket[ofBucket.length - 1];
-    // Step units: Wh for ENERGY, seconds for time.
-    const perStepUnit = bucket === 'ENERGY' ? WH_PER_KWH : MS_PER_SECOND;
-    const total = ofBucket.reduce((sum, line) => sum.plus(line.quantity), new Dec(0));
-    const totalInStepUnits = bucket === 'ENERGY' ? total.mul(perStepUnit) : total.div(perStepUnit);
+    let last: DraftLine | undefined;
+    let count = 0;
+    for (const line of lines) {
+      if (line.bucket !== bucket) continue;
+      last = line;
+      count++;
+    }
+    if (last === undefined) continue;
     // step_size counts whole step units (1 Wh, 1 s): a step of 0 cannot bill less than one unit.
     const step = Math.max(1, last.selection.component.step_size);
-    // Pieces cut inside a period carry interpolated quantities (thirds and the like) that sum back
-    // to the period's exact total only up to the last of 60 digits; a whole number of Wh or s must
-    // not become one more step because of that residue. Real fractions are far above 1e-20.
+    if (bucket === 'ENERGY') {
+      // 0 + q is q itself: every line quantity is already a 60-digit result.
+      let total = last.quantity as Dec;
+      if (count > 1) {
+        total = ZERO;
+        for (const line of lines) if (line.bucket === bucket) total = total.plus(line.quantity);
+      }
+      const totalInStepUnits = total.mul(WH_PER_KWH);
+      // Pieces cut inside a period carry interpolated quantities (thirds and the like) that sum back
+      // to the period's exact total only up to the last of 60 digits; a whole number of Wh or s must
+      // not become one more step because of that residue. Real fractions are far above 1e-20.
+      const wholeTotal = totalInStepUnits.decimalPlaces() <= 20 ? totalInStepUnits : totalInStepUnits.toDecimalPlaces(20, Dec.ROUND_HALF_UP);
+      // Whole Wh and a whole step: the extra is whole Wh too, worked out without decimals.
+      const extraWh = wholeTotal.isInteger() ? wholeStepExtra(wholeTotal.toNumber(), step) : undefined;
+      if (extraWh !== undefined) {
+        last.stepExtra = extraWh === 0 ? ZERO : new Dec(extraWh).div(WH_PER_KWH);
+      } else {
+        const extraInStepUnits = roundUpToStep(wholeTotal, new Dec(step)).minus(wholeTotal);
+        last.stepExtra = extraInStepUnits.div(WH_PER_KWH);
+      }
+      last.quantity = (last.quantity as Dec).plus(last.stepExtra);
+      continue;
+    }
+    // Time in milliseconds: whole milliseconds and a whole number of seconds per step need no decimals.
+    let total: Ms = 0;
+    for (const line of lines) if (line.bucket === bucket) total = addMs(total, line.quantity);
+    const extraMs = typeof total === 'number' && Number.isSafeInteger(step) && Number.isSafeInteger(step * 1000) ? wholeStepExtra(total, step * 1000) : undefined;
+    if (extraMs !== undefined) {
+      last.stepExtra = extraMs;
+      last.quantity = addMs(last.quantity, extraMs);
+      continue;
+    }
+    const totalInStepUnits = msDec(total).div(MS_PER_SECOND);
     const wholeTotal = totalInStepUnits.toDecimalPlaces(20, Dec.ROUND_HALF_UP);
     const extraInStepUnits = roundUpToStep(wholeTotal, new Dec(step)).minus(wholeTotal);
-    last.stepExtra = bucket === 'ENERGY' ? extraInStepUnits.div(perStepUnit) : extraInStepUnits.mul(perStepUnit);
-    last.quantity = last.quantity.plus(last.stepExtra);
+    last.stepExtra = extraInStepUnits.mul(MS_PER_SECOND);
+    last.quantity = msDec(last.quantity).plus(last.stepExtra);
   }
 }
 
-/** Cost excl. and incl. VAT, both times 3,600,000 (see MS_PER_HOUR). */
-function scaledCost(line: DraftLine): { excl: Dec; incl: Dec } {
-  const price = toDec(line.selection.component.price);
-  const perHourUnits = line.bucket === 'ENERGY' || line.bucket === 'FLAT' || line.bucket === 'RESERVATION_FLAT'
-    ? line.quantity.mul(MS_PER_HOUR)
-    : line.quantity;
-  const excl = perHourUnits.mul(price);
-  const vat = line.selection.component.vat;
-  return { excl, incl: vat === undefined ? excl : excl.mul(toDec(vat).plus(100)).div(100) };
+/** Cost excl. and incl. VAT, both times 3,600,000 (see MS_PER_HOUR), and their 4-decimal texts once made. */
+interface LineCost {
+  excl: Dec;
+  incl: Dec;
+  exclText?: string;
+  inclText?: string;
 }
 
-function toCostLine(line: DraftLine, { excl, incl }: { excl: Dec; incl: Dec }): CostLine {
-  const { component, elementIndex } = line.selection;
-  const isTime = line.bucket === 'TIME' || line.bucket === 'PARKING_TIME' || line.bucket === 'RESERVATION_TIME';
+function scaledCost(line: DraftLine, component: CompiledComponent): LineCost {
+  const { price, inclFactor } = component;
+  if (isFlatBucket(line.bucket) && line.quantity === ONE) {
+    // Every FLAT line has quantity 1, so its cost is the component's.
+    if (component.flat === undefined) {
+      const excl = MS_PER_HOUR.mul(price);
+      component.flat = { excl, incl: inclFactor === undefined ? excl : excl.mul(inclFactor) };
+    }
+    return component.flat;
+  }
+  const excl = line.bucket === 'ENERGY' || isFlatBucket(line.bucket)
+    ? (line.quantity as Dec).mul(MS_PER_HOUR).mul(price)
+    : msDec(line.quantity).mul(price);
+  return { excl, incl: inclFactor === undefined ? excl : excl.mul(inclFactor) };
+}
+
+/** The 4-decimal texts of a cost (made once: a FLAT component's cost is shared between sessions). */
+function costTexts(cost: LineCost): { exclText: string; inclText: string } {
+  cost.exclText ??= amountText(cost.excl);
+  cost.inclText ??= cost.incl === cost.excl ? cost.exclText : amountText(cost.incl);
+  return cost as { exclText: string; inclText: string };
+}
+
+/** `fourDecimals(scaled.div(MS_PER_HOUR))`: an amount x 3,600,000 as its 4-decimal text. */
+function amountText(scaled: Dec): string {
+  return quotientFixed(scaled, MS_PER_HOUR_NUMBER, 4);
+}
+
+/** Hours with at most 10 decimals from milliseconds. */
+function hoursText(ms: Ms): string {
+  return typeof ms === 'number' ? plainHours(ms) : plainDecimal(ms.div(MS_PER_HOUR));
+}
+
+function toCostLine(line: DraftLine, component: CompiledComponent, cost: LineCost): CostLine {
+  const { elementIndex } = line.selection;
+  const isTime = isTimeBucket(line.bucket);
+  const { exclText, inclText } = costTexts(cost);
   const costLine: CostLine = {
     dimension: COMPONENT_TYPE_OF[line.bucket],
-    period_start: isoInstant(line.startMs.floor().toNumber()),
-    quantity: plainDecimal(isTime ? line.quantity.div(MS_PER_HOUR) : line.quantity),
-    unit_price: toDec(component.price).toFixed(),
-    vat: component.vat === undefined ? null : toDec(component.vat).toFixed(),
-    excl_vat: fourDecimals(excl.div(MS_PER_HOUR)),
-    incl_vat: fourDecimals(incl.div(MS_PER_HOUR)),
+    period_start: isoInstant(msFloor(line.startMs)),
+    quantity: isTime ? hoursText(line.quantity) : plainDecimal(line.quantity as Dec),
+    unit_price: component.priceText,
+    vat: component.vatText,
+    excl_vat: exclText,
+    incl_vat: inclText,
     tariff_element: elementIndex,
   };
-  if (line.bucket !== 'FLAT' && line.bucket !== 'RESERVATION_FLAT') costLine.period_end = isoInstant(line.endMs.floor().toNumber());
-  if (!line.stepExtra.isZero()) costLine.step_extra = plainDecimal(isTime ? line.stepExtra.div(MS_PER_HOUR) : line.stepExtra);
+  if (!isFlatBucket(line.bucket)) costLine.period_end = isoInstant(msFloor(line.endMs));
+  if (!msIsZero(line.stepExtra)) costLine.step_extra = isTime ? hoursText(line.stepExtra) : plainDecimal(line.stepExtra as Dec);
   if (line.bucket.startsWith('RESERVATION')) costLine.reservation = true;
   return costLine;
 }
@@ -212,8 +354,8 @@ function applyPriceLimits(excl: Dec, incl: Dec, tariff: Tariff): { excl: Dec; in
   const bound = (limit: Price | undefined, kind: 'MIN_PRICE' | 'MAX_PRICE') => {
     if (!limit) return;
     const outside = (value: Dec, edge: Dec) => (kind === 'MIN_PRICE' ? value.lt(edge) : value.gt(edge));
-    const exclEdge = toDec(limit.excl_vat);
-    const inclEdge = toDec(limit.incl_vat ?? limit.excl_vat);
+    const exclEdge = tariffDec(limit.excl_vat);
+    const inclEdge = tariffDec(limit.incl_vat ?? limit.excl_vat);
     if (outside(excl, exclEdge)) {
       excl = exclEdge;
       limits.excl_vat = kind;
@@ -235,10 +377,12 @@ export function priceSession(tariff: Tariff, session: PricingSession): CostBreak
   const pieces = splitSession(session, splitPointsOf(tariff), clock);
   const reservation = session.reservation ?? (pieces.some((p) => p.kind === 'RESERVATION') ? 'RESERVATION' : undefined);
   const run: Run = { tariff, restrictions: tariff.elements.map((e) => compileRestrictions(e.restrictions)), clock, sessionStartMs, reservation };
+  // Charging and parking take the same elements; reservation elements matter only with a reservation.
+  const notReserved = candidateElements(tariff, 'CHARGING', reservation);
   const candidatesFor: Record<PieceKind, number[]> = {
-    CHARGING: candidateElements(tariff, 'CHARGING', reservation),
-    PARKING: candidateElements(tariff, 'PARKING', reservation),
-    RESERVATION: candidateElements(tariff, 'RESERVATION', reservation),
+    CHARGING: notReserved,
+    PARKING: notReserved,
+    RESERVATION: reservation === undefined ? [] : candidateElements(tariff, 'RESERVATION', reservation),
   };
 
   const priced: PricedPiece[] = pieces.map((piece) => {
@@ -255,50 +399,80 @@ export function priceSession(tariff: Tariff, session: PricingSession): CostBreak
     ...flatFee(run, 'FLAT', candidatesFor.CHARGING, pieces.filter((p) => p.kind !== 'RESERVATION')),
     ...(reservation ? flatFee(run, 'RESERVATION_FLAT', candidatesFor.RESERVATION, reservationFeePieces(pieces, sessionStartMs)) : []),
   ];
-  const timedLines: DraftLine[] = joinIdenticallyPriced(priced).flatMap(({ piece, selections }) =>
-    DIMENSIONS_OF[piece.kind].flatMap((bucket) => {
+  const timedLines: DraftLine[] = [];
+  for (const { piece, selections } of joinIdenticallyPriced(priced)) {
+    for (const bucket of DIMENSIONS_OF[piece.kind]) {
       const selection = selections[bucket];
-      return selection && !quantityOf(bucket, piece).isZero()
-        ? [{ bucket, startMs: piece.startMs, endMs: piece.endMs, quantity: quantityOf(bucket, piece), stepExtra: new Dec(0), selection }]
-        : [];
-    }));
+      if (!selection) continue;
+      const quantity = quantityOf(bucket, piece);
+      if (!msIsZero(quantity)) timedLines.push({ bucket, startMs: piece.startMs, endMs: piece.endMs, quantity, stepExtra: 0, selection });
+    }
+  }
   applyStepSizes(timedLines, pieces);
-  const lines = [...flatLines, ...timedLines].sort((a, b) => a.startMs.cmp(b.startMs));
+  const lines = [...flatLines, ...timedLines];
+  if (lines.length > 1) lines.sort((a, b) => msCmp(a.startMs, b.startMs));
 
-  const costs = new Map(lines.map((line) => [line, scaledCost(line)]));
-  const sum = (buckets: Bucket[]) => lines
-    .filter((line) => buckets.includes(line.bucket))
-    .map((line) => costs.get(line)!)
-    .reduce((total, cost) => ({ excl: total.excl.plus(cost.excl), incl: total.incl.plus(cost.incl) }), { excl: new Dec(0), incl: new Dec(0) });
-  const subtotal = (buckets: Bucket[]) => {
-    const { excl, incl } = sum(buckets);
-    return { excl_vat: fourDecimals(excl.div(MS_PER_HOUR)), incl_vat: fourDecimals(incl.div(MS_PER_HOUR)) };
+  // Costs in line order (a malformed price or VAT fails at the first line that uses it); the sum
+  // of all lines and those per bucket, each from 0 and in line order.
+  const components = lines.map((line) => compileComponent(line.selection.component));
+  const costs = lines.map((line, i) => scaledCost(line, components[i]));
+  let allExcl = ZERO;
+  let allIncl = ZERO;
+  for (const cost of costs) {
+    allExcl = allExcl.plus(cost.excl);
+    allIncl = allIncl.plus(cost.incl);
+  }
+  const subtotal = (...buckets: Bucket[]) => {
+    const ofBuckets = costs.filter((_, i) => buckets.includes(lines[i].bucket));
+    if (ofBuckets.length === 0) return { excl_vat: ZERO_AMOUNT, incl_vat: ZERO_AMOUNT };
+    if (ofBuckets.length === 1) {
+      // The sum of one line is that line's cost (already a 60-digit result): its texts.
+      const { exclText, inclText } = costTexts(ofBuckets[0]);
+      return { excl_vat: exclText, incl_vat: inclText };
+    }
+    let excl = ZERO;
+    let incl = ZERO;
+    for (const cost of ofBuckets) {
+      excl = excl.plus(cost.excl);
+      incl = incl.plus(cost.incl);
+    }
+    return { excl_vat: amountText(excl), incl_vat: amountText(incl) };
   };
-  const all = sum(['ENERGY', 'TIME', 'PARKING_TIME', 'RESERVATION_TIME', 'FLAT', 'RESERVATION_FLAT']);
-  const bounded = applyPriceLimits(all.excl.div(MS_PER_HOUR), all.incl.div(MS_PER_HOUR), tariff);
+  // Without price limits the totals are only to be rounded: straight from the sums.
+  const bounded = tariff.min_price || tariff.max_price ? applyPriceLimits(allExcl.div(MS_PER_HOUR), allIncl.div(MS_PER_HOUR), tariff) : undefined;
+  const totalCost = () => (bounded
+    ? { excl_vat: roundToMinorUnit(bounded.excl, tariff.currency), incl_vat: roundToMinorUnit(bounded.incl, tariff.currency) }
+    : { excl_vat: quotientFixed(allExcl, MS_PER_HOUR_NUMBER, currencyMinorUnits(tariff.currency)), incl_vat: quotientFixed(allIncl, MS_PER_HOUR_NUMBER, currencyMinorUnits(tariff.currency)) });
 
   // Session quantities: everything measured (free stretches included) plus step_size extras.
-  const measured = (kinds: PieceKind[], bucket: Bucket, quantity: (p: Piece) => Dec) => pieces
-    .filter((p) => kinds.includes(p.kind))
-    .reduce((total, p) => total.plus(quantity(p)), new Dec(0))
-    .plus(timedLines.filter((l) => l.bucket === bucket).reduce((total, l) => total.plus(l.stepExtra), new Dec(0)));
-  const hours = (ms: Dec) => plainDecimal(ms.div(MS_PER_HOUR));
+  const measuredTime = (kind: PieceKind, bucket: Bucket): Ms => {
+    let total: Ms = 0;
+    for (const p of pieces) if (p.kind === kind) total = addMs(total, msMinus(p.endMs, p.startMs));
+    let extras: Ms = 0;
+    for (const l of timedLines) if (l.bucket === bucket) extras = addMs(extras, l.stepExtra);
+    return addMs(total, extras);
+  };
+  let energy = ZERO;
+  for (const p of pieces) if (p.kind !== 'RESERVATION') energy = energy.plus(p.energyKwh);
+  let energyExtra = ZERO;
+  for (const l of timedLines) if (l.bucket === 'ENERGY') energyExtra = energyExtra.plus(l.stepExtra);
+  energy = energy.plus(energyExtra);
 
   const breakdown: CostBreakdown = {
     currency: tariff.currency,
-    total_cost: { excl_vat: roundToMinorUnit(bounded.excl, tariff.currency), incl_vat: roundToMinorUnit(bounded.incl, tariff.currency) },
-    total_fixed_cost: subtotal(['FLAT']),
-    total_energy: plainDecimal(measured(['CHARGING', 'PARKING'], 'ENERGY', (p) => p.energyKwh)),
-    total_energy_cost: subtotal(['ENERGY']),
-    total_time: hours(measured(['CHARGING'], 'TIME', (p) => p.endMs.minus(p.startMs))),
-    total_time_cost: subtotal(['TIME']),
-    total_parking_time: hours(measured(['PARKING'], 'PARKING_TIME', (p) => p.endMs.minus(p.startMs))),
-    total_parking_cost: subtotal(['PARKING_TIME']),
-    total_reservation_cost: subtotal(['RESERVATION_TIME', 'RESERVATION_FLAT']),
-    lines: lines.map((line) => toCostLine(line, costs.get(line)!)),
+    total_cost: totalCost(),
+    total_fixed_cost: subtotal('FLAT'),
+    total_energy: plainDecimal(energy),
+    total_energy_cost: subtotal('ENERGY'),
+    total_time: hoursText(measuredTime('CHARGING', 'TIME')),
+    total_time_cost: subtotal('TIME'),
+    total_parking_time: hoursText(measuredTime('PARKING', 'PARKING_TIME')),
+    total_parking_cost: subtotal('PARKING_TIME'),
+    total_reservation_cost: subtotal('RESERVATION_TIME', 'RESERVATION_FLAT'),
+    lines: lines.map((line, i) => toCostLine(line, components[i], costs[i])),
     tariff_id: tariff.id,
   };
-  if (bounded.limits) breakdown.price_limit_applied = bounded.limits;
+  if (bounded?.limits) breakdown.price_limit_applied = bounded.limits;
   return breakdown;
 }
 
@@ -306,8 +480,8 @@ export function priceSession(tariff: Tariff, session: PricingSession): CostBreak
 function reservationFeePieces(pieces: Piece[], sessionStartMs: number): Piece[] {
   const reservationPieces = pieces.filter((p) => p.kind === 'RESERVATION');
   if (reservationPieces.length > 0) return reservationPieces;
-  const start = new Dec(sessionStartMs);
-  return [{ startMs: start, endMs: start, kind: 'RESERVATION', energyKwh: new Dec(0), energyBeforeKwh: new Dec(0), power: {}, current: {}, periodIndex: -1 }];
+  const start = msOf(sessionStartMs);
+  return [{ startMs: start, endMs: start, kind: 'RESERVATION', energyKwh: ZERO, energyBeforeKwh: ZERO, power: {}, current: {}, periodIndex: -1 }];
 }
 
 /**
@@ -317,7 +491,7 @@ function reservationFeePieces(pieces: Piece[], sessionStartMs: number): Piece[] 
 function flatFee(run: Run, bucket: 'FLAT' | 'RESERVATION_FLAT', candidates: number[], pieces: Piece[]): DraftLine[] {
   for (const piece of pieces) {
     const selection = selectComponent(run, candidates, 'FLAT', contextAt(piece, run));
-    if (selection) return [{ bucket, startMs: piece.startMs, endMs: piece.startMs, quantity: new Dec(1), stepExtra: new Dec(0), selection }];
+    if (selection) return [{ bucket, startMs: piece.startMs, endMs: piece.startMs, quantity: ONE, stepExtra: 0, selection }];
   }
   return [];
 }

@@ -1,6 +1,6 @@
 // OCPI TariffRestrictions: whether an element applies at one instant of a session, and the
 // instants/thresholds at which that answer can change (so the engine knows where to split).
-import { Dec, toDec } from './money.js';
+import { Dec, tariffDec } from './money.js';
 import type { LocalMoment } from './local-time.js';
 import type { Tariff, TariffRestrictions } from './ocpi.js';
 
@@ -30,9 +30,11 @@ export interface CompiledRestrictions {
   maxPower?: Dec;
   minCurrent?: Dec;
   maxCurrent?: Dec;
+  /** start_time / end_time as minutes after local midnight (see withinTimeOfDay), when either is set. */
+  timeWindow?: { start: number; end: number };
 }
 
-const optionalDec = (value: TariffRestrictions['min_kwh']) => (value === undefined ? undefined : toDec(value));
+const optionalDec = (value: TariffRestrictions['min_kwh']) => (value === undefined ? undefined : tariffDec(value));
 
 export function compileRestrictions(r: TariffRestrictions | undefined): CompiledRestrictions | undefined {
   if (!r) return undefined;
@@ -44,6 +46,7 @@ export function compileRestrictions(r: TariffRestrictions | undefined): Compiled
     maxPower: optionalDec(r.max_power),
     minCurrent: optionalDec(r.min_current),
     maxCurrent: optionalDec(r.max_current),
+    timeWindow: r.start_time !== undefined || r.end_time !== undefined ? timeWindow(r.start_time, r.end_time) : undefined,
   };
 }
 
@@ -55,10 +58,14 @@ export function wallMinutes(hhmm: string): number {
   return hours * 60 + minutes;
 }
 
-function withinTimeOfDay(minuteOfDay: number, startTime?: string, endTime?: string): boolean {
+function timeWindow(startTime?: string, endTime?: string): { start: number; end: number } {
   const start = startTime === undefined ? 0 : wallMinutes(startTime);
   // "00:00" as an end means the end of the day, not its start.
   const end = endTime === undefined || wallMinutes(endTime) === 0 ? MINUTES_PER_DAY : wallMinutes(endTime);
+  return { start, end };
+}
+
+function withinTimeOfDay(minuteOfDay: number, { start, end }: { start: number; end: number }): boolean {
   if (start < end) return minuteOfDay >= start && minuteOfDay < end;
   if (start > end) return minuteOfDay >= start || minuteOfDay < end; // window wraps past midnight
   return true; // start == end: a 24-hour window
@@ -88,7 +95,7 @@ export function restrictionsHold(compiled: CompiledRestrictions | undefined, at:
   const hasWeekdays = r.day_of_week !== undefined && r.day_of_week.length > 0;
   if (!hasTime && !hasWeekdays && r.start_date === undefined && r.end_date === undefined) return true;
   const local = at.local();
-  if (hasTime && !withinTimeOfDay(local.minuteOfDay, r.start_time, r.end_time)) return false;
+  if (hasTime && !withinTimeOfDay(local.minuteOfDay, compiled.timeWindow ?? timeWindow(r.start_time, r.end_time))) return false;
   if (r.start_date !== undefined && local.date < r.start_date) return false;
   if (r.end_date !== undefined && local.date >= r.end_date) return false;
   if (hasWeekdays && !r.day_of_week!.includes(local.weekday)) return false;
@@ -113,7 +120,7 @@ export function splitPointsOf(tariff: Tariff): SplitPoints {
       || r.end_date !== undefined || (r.day_of_week?.length ?? 0) > 0;
     if (hasCalendar) minutes.add(0); // dates and weekdays change at local midnight
     for (const time of [r.start_time, r.end_time]) if (time !== undefined) minutes.add(wallMinutes(time));
-    for (const limit of [r.min_kwh, r.max_kwh]) if (limit !== undefined) kwh.set(toDec(limit).toString(), toDec(limit));
+    for (const limit of [r.min_kwh, r.max_kwh]) if (limit !== undefined) kwh.set(tariffDec(limit).toString(), tariffDec(limit));
     for (const limit of [r.min_duration, r.max_duration]) if (limit !== undefined) seconds.add(limit);
   }
   return {
