@@ -13,7 +13,7 @@ import { OcppConnection, type CallFailure, type ConnectionHandler, type Outgoing
 import type { SchemaValidator } from './ocpp-schemas.js';
 import { Rng } from './prng.js';
 import type { ScheduledEvent, ScheduledTarget, Scheduler } from './scheduler.js';
-import { SimClock } from './sim-clock.js';
+import { SimClock, wallNow } from './sim-clock.js';
 import type { ChargerSpec, FleetConfig, TruthSession } from './types.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -121,6 +121,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private readonly truthAwaitingFinalCost = new Map<number, TruthSession>();
   /** Visits authorized, in answer order: a CSMS sends each its SetUserPrice in that order. */
   private readonly userPriceAwaited: Visit[] = [];
+  /** While an answer is being handled: when it arrived (calls it causes cannot be planned earlier). */
+  private answeredAtWallMs = -Infinity;
   /** Only the calls a billed transaction needs: no Preparing, no Finishing, no meter sample at the start. */
   private readonly minimalMessages: boolean;
   private readonly showsCost: boolean;
@@ -239,8 +241,14 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     return this.ctx.scheduler.schedule(this.ctx.clock.wallAt(simMs), simMs, this, kind, data, priority);
   }
 
+  /**
+   * When a call is meant to go out: its planned instant, but never before the answer it follows.
+   * A StartTransaction sent on the Authorize answer, or the Charging status on the Start answer,
+   * could not go earlier; measuring from the plan would count the earlier call's latency again.
+   */
   private wallOf(sec: number): number {
-    return this.ctx.clock.wallAt(sec * 1000);
+    const planned = this.ctx.clock.wallAt(sec * 1000);
+    return planned > this.answeredAtWallMs ? planned : this.answeredAtWallMs;
   }
 
   private nowSec(): number {
@@ -633,6 +641,24 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   onResult(call: OutgoingCall, payload: JsonObject): void {
+    this.answeredAtWallMs = wallNow();
+    try {
+      this.handleResult(call, payload);
+    } finally {
+      this.answeredAtWallMs = -Infinity;
+    }
+  }
+
+  onFailure(call: OutgoingCall, failure: CallFailure): void {
+    this.answeredAtWallMs = wallNow();
+    try {
+      this.handleFailure(call, failure);
+    } finally {
+      this.answeredAtWallMs = -Infinity;
+    }
+  }
+
+  private handleResult(call: OutgoingCall, payload: JsonObject): void {
     const d = this.ctx.dialect;
     switch (call.action) {
       case 'BootNotification': {
@@ -656,7 +682,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     }
   }
 
-  onFailure(call: OutgoingCall, failure: CallFailure): void {
+  private handleFailure(call: OutgoingCall, failure: CallFailure): void {
     switch (call.action) {
       case 'BootNotification':
         if (!this.booted && failure !== 'ConnectionLost') this.onBootAnswer('Rejected', BOOT_RETRY_MIN_SEC);

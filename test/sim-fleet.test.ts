@@ -212,6 +212,12 @@ describe('fleet against an ocpp-rpc CSMS', () => {
       const late = await runFleet(fleetConfig(slow.url));
       expect(late.truth.map(untilTx)).toEqual(first.truth.map(untilTx));
       expect(late.counters.dropped).toBe(first.counters.dropped);
+      // StartTransaction goes out on the Authorize answer: its latency is its own 150 ms, not the
+      // Authorize's 150 ms again (which it would be if measured from the plug-in).
+      const start = hdr.decodeFromCompressedBase64(late.latency.StartTransaction);
+      expect(start.totalCount).toBeGreaterThan(10);
+      expect(start.getValueAtPercentile(50)).toBeGreaterThanOrEqual(150_000);
+      expect(start.getValueAtPercentile(50)).toBeLessThan(270_000);
     } finally {
       await slow.server.close({ force: true });
     }
