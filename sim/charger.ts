@@ -641,18 +641,18 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   onResult(call: OutgoingCall, payload: JsonObject): void {
-    this.answeredAtWallMs = wallNow();
-    try {
-      this.handleResult(call, payload);
-    } finally {
-      this.answeredAtWallMs = -Infinity;
-    }
+    this.onAnswer(() => this.handleResult(call, payload));
   }
 
   onFailure(call: OutgoingCall, failure: CallFailure): void {
+    this.onAnswer(() => this.handleFailure(call, failure));
+  }
+
+  /** Runs what an answer (or its failure) causes, with calls planned no earlier than now. */
+  private onAnswer(handle: () => void): void {
     this.answeredAtWallMs = wallNow();
     try {
-      this.handleFailure(call, failure);
+      handle();
     } finally {
       this.answeredAtWallMs = -Infinity;
     }
