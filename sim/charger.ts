@@ -109,6 +109,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   readonly connectors: Connector[];
   readonly configuration: ChargerConfiguration;
   booted = false;
+  /** The first connection attempt came to something: booted, a boot answer or failure, or a lost connection. */
+  connectSettled = false;
   private heartbeatEvent: ScheduledEvent | null = null;
   private rebootPending = false;
   private stopped = false;
@@ -174,7 +176,13 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   /** Plans the first arrivals and connects. */
-  start(): void {
+  /** Connects (and boots once connected); drivers come only after `begin`. */
+  connect(): void {
+    this.connection.connect();
+  }
+
+  /** Sim time is about to start: drivers plan their arrivals. */
+  begin(): void {
     const load = this.ctx.config.load;
     // Other load models plan arrivals for the whole shard (sim/load-driver.ts).
     const rate = load && load.kind !== 'per-connector-poisson' ? 0 : this.ctx.config.drivers.arrivalsPerConnectorPerHour;
@@ -182,7 +190,6 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       const t0 = this.ctx.clock.startSimMs / 1000;
       for (const c of this.connectors) this.planArrival(c, t0);
     }
-    this.connection.connect();
   }
 
   /** Nothing in flight or queued, and no visit waiting for an answer. */
@@ -573,6 +580,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   private onBootAnswer(status: 'Accepted' | 'Pending' | 'Rejected', intervalSec: number): void {
+    this.connectSettled = true;
     const sec = this.nowSec();
     if (status !== 'Accepted') {
       if (!this.booted) this.at(sec + Math.max(intervalSec, BOOT_RETRY_MIN_SEC), K_BOOT_RETRY, null, P_HOUSEKEEPING);
@@ -630,6 +638,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   onClose(): void {
+    this.connectSettled = true;
     this.booted = false;
     this.awaitingFinalCost.clear(); // what was not shown on this connection will not come
     this.ctx.scheduler.cancel(this.heartbeatEvent);

@@ -28,6 +28,8 @@ const DEFAULT_PORTS_PER_SOURCE = 28_000;
 const RESERVED_FDS = 256;
 /** Source addresses used for loopback targets (each gives ~28,000 ephemeral ports). */
 const LOOPBACK_SOURCES = 16;
+/** Sim time starts at least this long after the last worker said its chargers booted (the 'start' message must reach every worker first). */
+const START_MARGIN_MS = 100;
 
 export interface FleetCapacity {
   openFileLimit: number;
@@ -192,8 +194,16 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
     if (--readyLeft > 0) return;
     rssBaseline = process.memoryUsage.rss();
     startWallMs = wallNow() + leadMs;
-    planPhases();
     for (const p of ports) p.postMessage({ type: 'go', startWallMs });
+  };
+  // Sim time starts when every worker's chargers have connected and booted: on the planned
+  // lead if they made it, else a moment after the last one (a slow target cannot eat the start).
+  let bootedLeft = workers;
+  const onBooted = (): void => {
+    if (--bootedLeft > 0) return;
+    startWallMs = Math.max(startWallMs, wallNow() + START_MARGIN_MS);
+    planPhases();
+    for (const p of ports) p.postMessage({ type: 'start', startWallMs });
   };
   // Most chargers connected at once: the sum of every worker's latest count.
   const connectedByWorker = new Array<number>(workers).fill(0);
@@ -253,6 +263,7 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
           port1.on('message', (m: ShardMessage) => {
             if (m.type === 'progress') onWorkerProgress(m.progress);
             else if (m.type === 'ready') onReady();
+            else if (m.type === 'booted') onBooted();
             else if (m.type === 'done') resolve();
           });
           port1.once('close', () => resolve());

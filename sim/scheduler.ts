@@ -43,6 +43,16 @@ export class Scheduler {
     return ev;
   }
 
+  /** Every pending event `deltaMs` later (the clock's start moved): order is unchanged. */
+  shift(deltaMs: number): void {
+    if (deltaMs === 0) return;
+    for (const ev of this.heap) ev.wallMs += deltaMs;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.armedFor = Infinity;
+    if (!this.running) this.arm();
+  }
+
   cancel(ev: ScheduledEvent | null | undefined): void {
     if (ev) ev.cancelled = true;
   }

@@ -33,7 +33,11 @@ export interface ShardTask {
   workers?: number;
   /** New connections per wall second for this shard; default: all at once. */
   connectRatePerSec?: number;
-  /** Post { type: 'ready' } once set up and wait for { type: 'go', startWallMs } before creating chargers (memory baseline; sim start set then). */
+  /**
+   * Post { type: 'ready' } once set up and wait for { type: 'go', startWallMs } before creating
+   * chargers (memory baseline; a provisional sim start). Once the chargers have connected and
+   * booted, post { type: 'booted' } and wait for { type: 'start', startWallMs }: the sim start.
+   */
   awaitGo?: boolean;
 }
 
@@ -51,7 +55,11 @@ export interface ShardResult {
 }
 
 /** Worker -> main over the task's port; 'done' follows the last progress. */
-export type ShardMessage = { type: 'progress'; progress: FleetProgress } | { type: 'done' } | { type: 'ready' };
+export type ShardMessage =
+  | { type: 'progress'; progress: FleetProgress }
+  | { type: 'done' }
+  | { type: 'ready' }
+  | { type: 'booted'; booted: number };
 
 const SETTLE_POLL_MS = 20;
 const SOCKET_CLOSE_WAIT_MS = 1000;
@@ -62,9 +70,12 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   const { config } = task;
   const validator = schemaValidator(ocpp16.protocol);
   // The main thread may set sim start only once every worker is up, so worker start-up does not eat the lead time.
-  const startWallMs = task.awaitGo && task.port ? await readyAndWaitForGo(task.port, task.startWallMs) : task.startWallMs;
+  const twoPhase = task.awaitGo === true && task.port !== undefined;
+  const provisionalStartWallMs = twoPhase ? await readyAndWaitForGo(task.port!, task.startWallMs) : task.startWallMs;
   const scheduler = new Scheduler();
-  const clock = new SimClock(config.simStart, config.speed, startWallMs);
+  const clock = new SimClock(config.simStart, config.speed, provisionalStartWallMs);
+  // Sim time waits until every charger of the fleet has connected and booted (see awaitStart).
+  if (twoPhase) clock.hold();
   const metrics = new WorkerMetrics();
   const sweeper = new DeadlineSweeper(config.callTimeoutMs);
   const simEndSec = Math.floor((clock.startSimMs + config.durationSimSec * 1000) / 1000);
@@ -107,14 +118,28 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     };
     port.postMessage({ type: 'progress', progress: p } satisfies ShardMessage);
   };
+  let stopRequested = false;
   port?.on('message', (m: { type?: string }) => {
-    if (m && m.type === 'stop') wake?.();
+    if (m && m.type === 'stop') {
+      stopRequested = true;
+      wake?.();
+    }
   });
   const progressTimer = setInterval(progress, task.progressIntervalMs ?? 1000);
 
+  // The driver exists before the chargers connect: it hears of every connector that boots free.
   driver = loadDriverFor({ config, scheduler, clock, metrics, simEndSec, workerId: task.workerId, workers: task.workers ?? 1, chargers });
-  driver?.start();
   const connectTimer = startRamp(chargers, task.connectRatePerSec);
+  if (twoPhase) {
+    const agreedStartWallMs = await awaitStart(task.port!, chargers, provisionalStartWallMs, () => stopRequested);
+    const shiftMs = agreedStartWallMs - clock.startWallMs;
+    clock.startAt(agreedStartWallMs);
+    // What was planned on the provisional start (heartbeats, boot retries) moves with it.
+    scheduler.shift(shiftMs);
+  }
+  const startWallMs = clock.startWallMs;
+  for (const c of chargers) c.begin();
+  driver?.start();
 
   // The steady window: from the end of the warm-up to the end of arrivals.
   let steadyStart: FleetCounters | undefined;
@@ -167,7 +192,8 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
       if (timer) clearTimeout(timer);
       check();
     };
-    check();
+    if (stopRequested) wake();
+    else check();
   });
 
   clearTimeout(connectTimer.timer ?? undefined);
@@ -212,6 +238,31 @@ function readyAndWaitForGo(port: MessagePort, fallback: number): Promise<number>
   });
 }
 
+/** Longest wait for chargers to connect and boot after the provisional start before sim time starts anyway. */
+const CONNECT_WAIT_MAX_MS = 30_000;
+
+/**
+ * Says 'booted' once every charger's first connection came to something (booted, refused or
+ * failed), or at the latest CONNECT_WAIT_MAX_MS after the provisional start, then waits for the
+ * start the main thread picks for the whole fleet ('start'; 'stop' starts at once).
+ */
+async function awaitStart(port: MessagePort, chargers: Charger[], provisionalStartWallMs: number, stopped: () => boolean): Promise<number> {
+  const deadline = provisionalStartWallMs + CONNECT_WAIT_MAX_MS;
+  while (!stopped() && wallNow() < deadline && !chargers.every((c) => c.connectSettled)) {
+    await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+  }
+  if (stopped()) return wallNow();
+  return new Promise<number>((resolve) => {
+    const onStart = (m: { type?: string; startWallMs?: number }): void => {
+      if (!m || (m.type !== 'start' && m.type !== 'stop')) return;
+      port.off('message', onStart);
+      resolve(m.type === 'start' && typeof m.startWallMs === 'number' ? m.startWallMs : wallNow());
+    };
+    port.on('message', onStart);
+    port.postMessage({ type: 'booted', booted: chargers.filter((c) => c.booted).length } satisfies ShardMessage);
+  });
+}
+
 /**
  * Starts (connects) the chargers at `ratePerSec`, a batch every few ms, so that thousands of
  * sockets do not hit the target's accept queue at once. Paced on elapsed time, not timer count.
@@ -219,7 +270,7 @@ function readyAndWaitForGo(port: MessagePort, fallback: number): Promise<number>
 function startRamp(chargers: Charger[], ratePerSec: number | undefined): { timer: NodeJS.Timeout | null; stopped: boolean } {
   const ramp = { timer: null as NodeJS.Timeout | null, stopped: false };
   if (!(ratePerSec !== undefined && ratePerSec > 0 && Number.isFinite(ratePerSec))) {
-    for (const c of chargers) c.start();
+    for (const c of chargers) c.connect();
     return ramp;
   }
   const t0 = wallNow();
@@ -229,7 +280,7 @@ function startRamp(chargers: Charger[], ratePerSec: number | undefined): { timer
     ramp.timer = null;
     if (ramp.stopped) return;
     const due = Math.min(chargers.length, Math.max(next + 1, Math.floor(((wallNow() - t0) / 1000) * ratePerSec) + perBatch));
-    while (next < due) chargers[next++].start();
+    while (next < due) chargers[next++].connect();
     if (next < chargers.length) ramp.timer = setTimeout(step, CONNECT_BATCH_MS);
   };
   step();

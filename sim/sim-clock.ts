@@ -9,8 +9,10 @@ export class SimClock {
   /** Sim epoch ms at which the run starts. */
   readonly startSimMs: number;
   /** Absolute wall ms (performance.timeOrigin + performance.now()) at which sim time = start. */
-  readonly startWallMs: number;
+  private startWall: number;
   readonly speed: number;
+  /** Sim time is held just before the start until `startAt` fixes when it begins. */
+  private held = false;
 
   constructor(startAt: string | number, speed: number, startWallMs: number = wallNow()) {
     const ms = typeof startAt === 'number' ? startAt : Date.parse(startAt);
@@ -18,17 +20,37 @@ export class SimClock {
     if (!(speed > 0)) throw new Error(`SimClock: speed must be > 0, got ${speed}`);
     this.startSimMs = ms;
     this.speed = speed;
-    this.startWallMs = startWallMs;
+    this.startWall = startWallMs;
+  }
+
+  get startWallMs(): number {
+    return this.startWall;
+  }
+
+  /**
+   * Until `startAt`, sim time never reaches the start instant, however late it gets: chargers can
+   * connect and boot first (their messages carry instants before the start), and nothing that
+   * happens at or after the start is stamped before it is known when that will be.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Sim time starts at this absolute wall ms. */
+  startAt(startWallMs: number): void {
+    this.startWall = startWallMs;
+    this.held = false;
   }
 
   /** Absolute wall ms at which the sim instant happens. */
   wallAt(simMs: number): number {
-    return this.startWallMs + (simMs - this.startSimMs) / this.speed;
+    return this.startWall + (simMs - this.startSimMs) / this.speed;
   }
 
   /** Sim instant (ms, fractional) at an absolute wall ms. */
   simAt(wallMs: number): number {
-    return this.startSimMs + (wallMs - this.startWallMs) * this.speed;
+    const sim = this.startSimMs + (wallMs - this.startWall) * this.speed;
+    return this.held && sim >= this.startSimMs ? this.startSimMs - 1 : sim;
   }
 
   /** Current sim instant, ms. */

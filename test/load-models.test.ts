@@ -193,6 +193,19 @@ describe('open model (arrival rate) in the fleet', () => {
     expect(r.errors.unsettledAtDrainTimeout ?? 0).toBe(0);
   }, 30_000);
 
+  it('starts sim time only once every charger has connected and booted, however slowly they connect', async () => {
+    // 40 chargers at 20 connections/s take two seconds to connect; the planned lead is none at all.
+    const cfg = { ...config({ kind: 'constant-arrival-rate', rate: 10 }, { chargers: 40, connectors: 1, seconds: 2 }), startLeadMs: 0, connectRatePerSec: 20 };
+    received = [];
+    const r = await runFleet(cfg);
+    expect(r.counters.dropped).toBe(0);
+    expect(r.counters.transactions).toBe(ArrivalSchedule.constant(10, 2000).plannedTotal);
+    // Every BootNotification came before the first Authorize.
+    const lastBoot = received.lastIndexOf('BootNotification');
+    expect(lastBoot).toBeGreaterThanOrEqual(0);
+    expect(lastBoot).toBeLessThan(received.indexOf('Authorize'));
+  }, 30_000);
+
   it('counts arrivals that find no free connector as dropped', async () => {
     const rate = 20;
     const cfg = config({ kind: 'constant-arrival-rate', rate }, { chargers: 1, connectors: 1, seconds: 3 });

@@ -140,6 +140,31 @@ describe('determinism helpers', () => {
     expect(SimClock.iso(clock.startSimMs)).toBe('2025-03-30T00:00:00.000Z');
   });
 
+  it('a held SimClock stays before its start until startAt says when sim time begins', () => {
+    const clock = new SimClock('2025-03-30T00:00:00Z', 60, 1_000_000);
+    clock.hold();
+    expect(clock.simAt(999_000)).toBe(clock.startSimMs - 60_000);
+    // Past the provisional start, sim time is held just before the start instant.
+    expect(clock.simAt(1_005_000)).toBe(clock.startSimMs - 1);
+    clock.startAt(1_010_000);
+    expect(clock.startWallMs).toBe(1_010_000);
+    expect(clock.simAt(1_011_000)).toBe(clock.startSimMs + 60_000);
+    expect(clock.wallAt(clock.startSimMs)).toBe(1_010_000);
+  });
+
+  it('shifting the scheduler moves every pending event and keeps their order', async () => {
+    const s = new Scheduler();
+    const seen: Array<[string, number]> = [];
+    const target = { onScheduled: (_kind: number, data: unknown) => seen.push([String(data), performance.timeOrigin + performance.now()]) };
+    const now = performance.timeOrigin + performance.now();
+    s.schedule(now + 10, 0, target, 1, 'first');
+    s.schedule(now + 20, 0, target, 1, 'second');
+    s.shift(60);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(seen.map(([d]) => d)).toEqual(['first', 'second']);
+    expect(seen[0][1]).toBeGreaterThanOrEqual(now + 69);
+  });
+
   it('the scheduler runs events in wall order, then priority, then insertion', async () => {
     const s = new Scheduler();
     const seen: string[] = [];
