@@ -18,6 +18,8 @@ export interface ComparisonRow {
 
 export interface ComparisonResult {
   rows: ComparisonRow[];
+  /** Ways the two runs differ that make their figures hard to compare (load, fleet, transaction shape). */
+  notes: string[];
   regressions: number;
   tolerance: number;
   labels: { a: string; b: string };
@@ -90,7 +92,20 @@ export function compareSummaries(a: Summary, b: Summary, opts: CompareOptions): 
   push('cpu.backendMicrosPerCall', num(a.resources?.backendCpuMicrosPerCall), num(b.resources?.backendCpuMicrosPerCall), 'lower-is-better');
 
   const labels = opts.labels ?? (a.scenario && b.scenario && a.scenario !== b.scenario ? { a: a.scenario, b: b.scenario } : { a: 'A', b: 'B' });
-  return { rows, regressions: rows.filter((r) => r.regression).length, tolerance: tol, labels };
+  return { rows, notes: differences(a, b), regressions: rows.filter((r) => r.regression).length, tolerance: tol, labels };
+}
+
+/** Settings that change what a call or a transaction is: per-call and per-transaction figures then differ by design. */
+function differences(a: Summary, b: Summary): string[] {
+  const notes: string[] = [];
+  const differ = (what: string, x: unknown, y: unknown) => {
+    if (x !== undefined && y !== undefined && JSON.stringify(x) !== JSON.stringify(y)) notes.push(`the runs differ in ${what} (A ${JSON.stringify(x)}, B ${JSON.stringify(y)})`);
+  };
+  differ('transaction messages', a.transactionMessages, b.transactionMessages);
+  differ('cost display', a.costDisplay, b.costDisplay);
+  differ('chargers', a.chargers, b.chargers);
+  differ('load', a.load, b.load);
+  return notes;
 }
 
 function cell(v: number | null): string {
@@ -123,6 +138,7 @@ export function formatComparison(result: ComparisonResult): string {
   const lines = textTable(['metric', result.labels.a, result.labels.b, 'B/A', ''], rows, ['l', 'r', 'r', 'r', 'l']);
   const pct = `${formatNumber(result.tolerance * 100, 2)}%`;
   lines.push('');
+  for (const n of result.notes) lines.push(`note: ${n}, so they measured different work`);
   lines.push('↑ higher is better, ↓ lower is better, = any increase is a regression');
   lines.push(
     result.regressions === 0

@@ -51,6 +51,9 @@ export interface Summary {
   simSpeed: number;
   chargers: number;
   connectors: number;
+  /** What a transaction sends ('full' or 'minimal') and whether chargers show cost messages; absent in older summaries. */
+  transactionMessages?: 'full' | 'minimal';
+  costDisplay?: boolean;
   workers: number;
   sessions: SessionCounts;
   billing: {

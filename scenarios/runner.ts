@@ -349,6 +349,8 @@ function buildSummary(
       fleetBytesPerCharger: rssDelta !== null && connectedMax > 0 ? Math.round(rssDelta / connectedMax) : undefined,
     },
     ...(config.load ? { load: { model: config.load.kind, ...loadFields(config.load) } } : {}),
+    transactionMessages: config.transactionMessages ?? 'full',
+    costDisplay: config.costDisplay !== false,
     warmUpMs: config.warmUpMs ?? 0,
     chargersConnectedMax: connectedMax,
     ...(steady

@@ -83,6 +83,18 @@ describe('compareSummaries', () => {
     expect(compareSummaries(a, b, { tolerance: 0.1, latencyFloorMs: 0.5 }).regressions).toBe(0);
   });
 
+  it('notes when the runs measured different work (transaction shape, fleet, load)', () => {
+    const a = { ...base(), transactionMessages: 'full' as const, costDisplay: true };
+    const b = { ...clone(a), transactionMessages: 'minimal' as const, costDisplay: false };
+    expect(compareSummaries(a, a, { tolerance: 0.1 }).notes).toEqual([]);
+    const r = compareSummaries(a, b, { tolerance: 0.1 });
+    expect(r.notes).toEqual(['the runs differ in transaction messages (A "full", B "minimal")', 'the runs differ in cost display (A true, B false)']);
+    expect(formatComparison(r)).toMatch(/note: the runs differ in transaction messages \(A "full", B "minimal"\), so they measured different work/);
+    // An older summary without the fields is not a difference.
+    const { transactionMessages: _t, ...older } = a;
+    expect(compareSummaries(older as Summary, b, { tolerance: 0.1 }).notes).toEqual(['the runs differ in cost display (A true, B false)']);
+  });
+
   it('rejects a bad tolerance', () => {
     expect(() => compareSummaries(base(), base(), { tolerance: Number.NaN })).toThrow(/tolerance/);
   });
