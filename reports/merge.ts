@@ -129,6 +129,9 @@ function mergeSummaries(all: Summary[]): Summary {
     simSpeed: first.simSpeed,
     chargers: sum((s) => s.chargers),
     connectors: sum((s) => s.connectors),
+    // Shards of one run share the scenario, so its transaction shape.
+    transactionMessages: first.transactionMessages,
+    costDisplay: first.costDisplay,
     workers: sum((s) => s.workers),
     sessions: sumSessions(all.map((s) => s.sessions)),
     billing: {

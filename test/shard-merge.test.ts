@@ -89,6 +89,8 @@ describe('sharded runs merge into the whole run', () => {
     expect(m.billing).toEqual(w.billing);
     expect(rows(merged)).toEqual(rows(whole));
     expect(m.chargers).toBe(w.chargers);
+    expect([m.transactionMessages, m.costDisplay]).toEqual([w.transactionMessages, w.costDisplay]);
+    expect(w.transactionMessages).toBe('full');
     expect(m.checks.map((c) => [c.name, c.passed])).toEqual(w.checks.map((c) => [c.name, c.passed]));
     expect(m.thresholds).toEqual(w.thresholds);
     expect(m.passed).toBe(true);
