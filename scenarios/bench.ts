@@ -39,8 +39,6 @@ export interface BenchOptions {
 
 export type BenchTransaction = 'full' | 'minimal';
 export const BENCH_TRANSACTIONS: readonly BenchTransaction[] = ['full', 'minimal'];
-/** Charger-initiated calls per bench transaction (sessions are shorter than the meter interval). */
-export const CALLS_PER_TRANSACTION: Record<BenchTransaction, number> = { full: 9, minimal: 6 };
 
 /** A quarter of the connectors busy at once with one-second sessions, at most 1,000 per second. */
 export function defaultRate(chargers: number, connectors: number): number {
@@ -156,8 +154,8 @@ export function benchPreamble(o: BenchOptions, targetUrl: string | undefined): s
 
 function transactionText(t: BenchTransaction): string {
   return t === 'full'
-    ? `transaction: full, ${CALLS_PER_TRANSACTION.full} calls (Authorize, Preparing, StartTransaction, Charging, 2 MeterValues, StopTransaction, Finishing, Available) and the back end's cost messages to the charger display`
-    : `transaction: minimal, ${CALLS_PER_TRANSACTION.minimal} calls (Authorize, StartTransaction, Charging, MeterValues, StopTransaction, Available); chargers without a cost display`;
+    ? `transaction: full, 9 calls (Authorize, Preparing, StartTransaction, Charging, 2 MeterValues, StopTransaction, Finishing, Available) and the back end's cost messages to the charger display`
+    : `transaction: minimal, 6 calls (Authorize, StartTransaction, Charging, MeterValues, StopTransaction, Available); chargers without a cost display`;
 }
 
 /** Chargers of a fleet of `total` that shard `index` of `count` holds (charger k goes to shard k mod count + 1). */

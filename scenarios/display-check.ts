@@ -5,6 +5,7 @@ import type { CheckResult, DisplaySummary } from '../reports/model.js';
 import { displayChecks, type DisplayExamples } from '../reports/run-checks.js';
 import type { TruthSession } from '../sim/types.js';
 import type { BilledSession } from './backend-client.js';
+import { billedBySession, sessionKey } from './reconcile.js';
 
 export interface DisplayCheck {
   counts: DisplaySummary;
@@ -13,20 +14,13 @@ export interface DisplayCheck {
   checks: CheckResult[];
 }
 
-const sessionKey = (chargerId: string, connectorId: number, start: string) => `${chargerId}|${connectorId}|${Date.parse(start)}`;
 
 /**
  * `finalCostRequired`: the back end is known to send FinalCost (the embedded one), so a session
  * without one fails; for a foreign CSMS the count is information only.
  */
 export function checkDisplayedCosts(truth: TruthSession[], billed: BilledSession[], finalCostRequired: boolean): DisplayCheck {
-  const billedByKey = new Map<string, BilledSession[]>();
-  for (const b of billed) {
-    const key = sessionKey(b.chargerId, b.connectorId, b.startedAt);
-    const list = billedByKey.get(key);
-    if (list) list.push(b);
-    else billedByKey.set(key, [b]);
-  }
+  const billedByKey = billedBySession(billed);
   const counts: DisplaySummary = {
     finalCostShown: 0,
     finalCostMatches: 0,

@@ -16,7 +16,20 @@ export interface Reconciliation {
   maxAbsError: string;
 }
 
-const sessionKey = (chargerId: string, connectorId: number, start: string) => `${chargerId}|${connectorId}|${Date.parse(start)}`;
+/** A session as both sides know it: charger, connector and start instant. */
+export const sessionKey = (chargerId: string, connectorId: number, start: string) => `${chargerId}|${connectorId}|${Date.parse(start)}`;
+
+/** Billed sessions by sessionKey (more than one under a key is a duplicate bill). */
+export function billedBySession(billed: BilledSession[]): Map<string, BilledSession[]> {
+  const byKey = new Map<string, BilledSession[]>();
+  for (const session of billed) {
+    const key = sessionKey(session.chargerId, session.connectorId, session.startedAt);
+    const list = byKey.get(key);
+    if (list) list.push(session);
+    else byKey.set(key, [session]);
+  }
+  return byKey;
+}
 
 /**
  * `tariff` is the public tariff (and names the currency); `tariffOf`, when given, says which
@@ -29,13 +42,7 @@ export function reconcile(
   timeZone: string,
   tariffOf: (session: TruthSession) => Tariff = () => tariff,
 ): Reconciliation {
-  const billedByKey = new Map<string, BilledSession[]>();
-  for (const session of billed) {
-    const key = sessionKey(session.chargerId, session.connectorId, session.startedAt);
-    const list = billedByKey.get(key);
-    if (list) list.push(session);
-    else billedByKey.set(key, [session]);
-  }
+  const billedByKey = billedBySession(billed);
 
   const counts: SessionCounts = { truth: truth.length, billed: billed.length, matched: 0, mismatched: 0, missing: 0, duplicate: 0, unexpected: 0 };
   const rows: ReconciliationRow[] = [];

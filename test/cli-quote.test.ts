@@ -1,25 +1,16 @@
 // `chargebench quote` as a user runs it: files in, OCPI cost breakdown out, exit 2 on bad input.
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli, type CliOutcome } from './helpers/run-cli.js';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'bin', 'chargebench.js');
 
-async function quote(tariff: unknown, session: unknown): Promise<{ code: number; stdout: string; stderr: string }> {
+async function quote(tariff: unknown, session: unknown): Promise<CliOutcome> {
   const dir = await mkdtemp(join(tmpdir(), 'cb-quote-'));
   await writeFile(join(dir, 'tariff.json'), JSON.stringify(tariff));
   await writeFile(join(dir, 'session.json'), JSON.stringify(session));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, 'quote', '--tariff', join(dir, 'tariff.json'), '--session', join(dir, 'session.json')]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runCli(['quote', '--tariff', join(dir, 'tariff.json'), '--session', join(dir, 'session.json')]);
 }
 
 const tariff = {

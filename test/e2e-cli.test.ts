@@ -1,26 +1,15 @@
 // End to end through the command line, as a user runs it: real back-end process, real
 // sqlite file, real WebSockets, worker threads, reports on disk.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/run-cli.js';
 import type { Summary } from '../reports/model.js';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'bin', 'chargebench.js');
 const SMALL = join(import.meta.dirname, 'fixtures', 'small-scenario.ts');
 
-async function chargebench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const chargebench = (args: string[]) => runCli(args, 120_000);
 
 describe('chargebench run (end to end)', () => {
   it('runs a small scenario against the embedded back end and bills every session right', async () => {

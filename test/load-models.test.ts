@@ -2,13 +2,12 @@
 // fleet under open and closed load against a small in-test CSMS (dropped arrivals counted, same
 // seed -> same arrivals), the scenario `load` section's messages, and `chargebench bench`.
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/run-cli.js';
 import type { Summary } from '../reports/model.js';
 import { parseScenario } from '../scenarios/api.js';
 import { parseDuration, parseStages } from '../scenarios/durations.js';
@@ -314,25 +313,13 @@ describe('scenario load section', () => {
 
 // ---- chargebench bench ------------------------------------------------------------------
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'bin', 'chargebench.js');
 
 describe('chargebench bench', () => {
   it('runs a small benchmark against the embedded back end and writes the reports', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cb-bench-'));
-    let code = 0;
-    let out = '';
-    try {
-      const r = await run(process.execPath, [CLI, 'bench', '--chargers', '50', '--duration', '10s', '--warm-up', '2s', '--rate', '20', '--transaction', 'minimal', '--report-dir', dir, '--no-progress'], {
-        timeout: 60_000,
-      });
-      out = r.stdout + r.stderr;
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      code = e.code;
-      out = e.stdout + e.stderr;
-    }
-    expect(code, out).toBe(0);
+    const r = await runCli(['bench', '--chargers', '50', '--duration', '10s', '--warm-up', '2s', '--rate', '20', '--transaction', 'minimal', '--report-dir', dir, '--no-progress']);
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
     expect(out).toMatch(/open files: /);
     expect(out).toMatch(/ephemeral ports per source address; sockets spread over 16 source addresses 127\.0\.0\.1\.\.127\.0\.0\.16/);
     expect(out).toMatch(/50 chargers fit/);
@@ -362,8 +349,8 @@ describe('chargebench bench', () => {
   }, 60_000);
 
   it('refuses --rate together with --stages (exit 2)', async () => {
-    const r = await run(process.execPath, [CLI, 'bench', '--rate', '5', '--stages', '5s:10']).catch((e: { code: number; stderr: string }) => e);
-    expect((r as { code: number }).code).toBe(2);
-    expect((r as { stderr: string }).stderr).toMatch(/either --rate .* or --stages/);
+    const r = await runCli(['bench', '--rate', '5', '--stages', '5s:10']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/either --rate .* or --stages/);
   });
 });

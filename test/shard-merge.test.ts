@@ -1,12 +1,11 @@
 // The key property of sharding: the merge of shard results equals one run. Two fresh back ends,
 // one for the whole fleet and one for its shards (the same seed on one back end would meet the
 // first run's sessions), both fleets side by side.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/run-cli.js';
 import { decodeHistogram } from '../reports/histograms.js';
 import { mergeRunResults } from '../reports/merge.js';
 import type { RunReport, Summary } from '../reports/model.js';
@@ -18,19 +17,9 @@ import { loadScenario } from '../scenarios/load-scenarios.js';
 import { runScenario, type RunOptions } from '../scenarios/runner.js';
 import type { Scenario } from '../scenarios/api.js';
 
-const exec = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'bin', 'chargebench.js');
 const SMALL = join(import.meta.dirname, 'fixtures', 'small-scenario.ts');
 
-async function chargebench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const chargebench = (args: string[]) => runCli(args, 30_000);
 
 /** Every reconciliation row in full, in a fixed order. */
 const rows = (report: RunReport) => report.reconciliation.map((r) => JSON.stringify(r)).sort();

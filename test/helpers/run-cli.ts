@@ -1,0 +1,23 @@
+// Runs the built `chargebench` command as a user would, and hands back its exit code and output.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', '..', 'bin', 'chargebench.js');
+
+export interface CliOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(args: string[], timeoutMs = 60_000): Promise<CliOutcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: timeoutMs });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
