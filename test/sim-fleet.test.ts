@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import hdr from 'hdr-histogram-js';
 import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetCapacity, runFleet } from '../sim/fleet.js';
+import { defaultWorkers, fleetCapacity, runFleet } from '../sim/fleet.js';
 import type { FleetConfig, FleetProgress, FleetResult, TruthSession } from '../sim/types.js';
 import { ensureBuilt } from './helpers/ensure-built.js';
 
@@ -228,6 +228,16 @@ describe('fleet against an ocpp-rpc CSMS', () => {
     expect(cap.openFileLimit).toBeGreaterThan(0);
     expect(cap.maxChargers).toBeLessThan(cap.openFileLimit);
     expect(cap.explanation).toMatch(/chargers/);
+  });
+
+  it('leaves half the CPUs to a CSMS on this machine', () => {
+    for (const url of ['ws://127.0.0.1:8180/ocpp', 'ws://127.0.9.3/ocpp', 'ws://localhost:9000/ocpp', 'ws://[::1]:9000/ocpp']) {
+      expect(defaultWorkers(url, 2), url).toBe(1);
+      expect(defaultWorkers(url, 8), url).toBe(4);
+      expect(defaultWorkers(url, 1), url).toBe(1);
+    }
+    expect(defaultWorkers('wss://csms.example.com/ocpp', 2)).toBe(2);
+    expect(defaultWorkers('ws://10.0.0.5:9000/ocpp', 8)).toBe(8);
   });
 });
 
