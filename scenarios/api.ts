@@ -97,8 +97,9 @@ export const scenarioSchema = z
       idPrefix: z.string().regex(/^[A-Za-z0-9-]+$/).default('CB'),
       /**
        * The messages of a transaction: 'full' as most chargers send them (Preparing before the start,
-       * Finishing after the stop, a meter sample at the start); 'minimal' only the six calls a billed
-       * transaction needs (Authorize, StartTransaction, Charging, MeterValues, StopTransaction, Available).
+       * Finishing after the stop, meter samples at the start and at the stop); 'minimal' only the calls a
+       * billed transaction needs (Authorize, StartTransaction, Charging, periodic MeterValues,
+       * StopTransaction with the closing reading in its transactionData, Available).
        */
       transactionMessages: z.enum(['full', 'minimal']).default('full'),
       /** The chargers show cost messages (California Pricing); false: they answer UnknownVendorId, as one without a display does. */

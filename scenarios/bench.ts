@@ -11,6 +11,8 @@ import { shardLabel, WHOLE_FLEET } from './sharding.js';
 /** Sim seconds per wall second: a one-minute session lasts one wall second. */
 export const BENCH_SPEED = 60;
 export const BENCH_SESSION_MINUTES = 1;
+/** Minimal transactions sample the meter once, half-way through the session. */
+const MINIMAL_SAMPLE_INTERVAL_SEC = (BENCH_SESSION_MINUTES * 60) / 2;
 /** Heartbeats every 300 wall seconds, as real chargers do, however fast the sim runs. */
 export const BENCH_HEARTBEAT_SIM_SEC = 300 * BENCH_SPEED;
 /** The highest default rate; above it, say --rate. */
@@ -32,7 +34,8 @@ export interface BenchOptions {
   /**
    * What one transaction sends (default 'full'): 'full' = 9 calls (Preparing, Finishing and a meter
    * sample at the start included) plus the cost messages of a charger with a display; 'minimal' =
-   * the 6 calls a billed transaction needs, from chargers without a cost display.
+   * the 6 calls a billed transaction needs, from chargers without a cost display: one periodic
+   * meter sample half-way, the closing reading inside StopTransaction.
    */
   transaction?: BenchTransaction;
 }
@@ -83,8 +86,8 @@ export function benchScenario(o: BenchOptions): Scenario {
       // Unused by the arrival-rate models (they plan arrivals themselves), required by the schema.
       drivers: { arrivalsPerConnectorPerHour: 0, dwellMinutes: [BENCH_SESSION_MINUTES, BENCH_SESSION_MINUTES] },
       ev: { capacityKwh: [40, 82], initialSocPct: [10, 60], targetSocPct: [80, 100], maxPowerKw: [7.4, 22] },
-      // Longer than a session: each transaction sends the start and stop readings only.
-      meterValueSampleIntervalSec: 300,
+      // full: longer than a session, so the start and stop readings only; minimal: one reading half-way.
+      meterValueSampleIntervalSec: (o.transaction ?? 'full') === 'full' ? 300 : MINIMAL_SAMPLE_INTERVAL_SEC,
       workers: o.workers,
       tariff: {
         id: 'bench-public-ac',
@@ -155,7 +158,7 @@ export function benchPreamble(o: BenchOptions, targetUrl: string | undefined): s
 function transactionText(t: BenchTransaction): string {
   return t === 'full'
     ? `transaction: full, 9 calls (Authorize, Preparing, StartTransaction, Charging, 2 MeterValues, StopTransaction, Finishing, Available) and the back end's cost messages to the charger display`
-    : `transaction: minimal, 6 calls (Authorize, StartTransaction, Charging, MeterValues, StopTransaction, Available); chargers without a cost display`;
+    : `transaction: minimal, 6 calls (Authorize, StartTransaction, Charging, MeterValues half-way, StopTransaction with the closing reading, Available); chargers without a cost display`;
 }
 
 /** Chargers of a fleet of `total` that shard `index` of `count` holds (charger k goes to shard k mod count + 1). */

@@ -5,7 +5,7 @@
 import { ChargerConfiguration } from './charger-config.js';
 import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisplay } from './cost-display.js';
 import type { DeadlineSweeper } from './deadline-sweeper.js';
-import type { ConnectorStatus, CsmsCommand, Dialect, SampleContext, WireStopReason, CommandReply } from './dialect.js';
+import type { ConnectorStatus, CsmsCommand, Dialect, MeterSample, SampleContext, WireStopReason, CommandReply } from './dialect.js';
 import { SessionMeter, whOf, type EvSpec } from './ev-physics.js';
 import { OcppCallError } from './ocpp-errors.js';
 import type { JsonObject } from './ocpp-framing.js';
@@ -422,6 +422,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private onBoundary(v: Visit, sec: number): void {
     if (v.phase !== 'charging' || v.boundaryEvent === null || v.boundaryEvent.simMs !== sec * 1000) return;
+    // Minimal: a reading due at the departure is the closing one, which StopTransaction carries.
+    if (this.minimalMessages && sec === v.departSec) return;
     this.stepTo(v, sec);
     this.planBoundary(v);
   }
@@ -453,9 +455,17 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     if (v.phase !== 'charging') return;
     const meter = v.meter!;
     const stopSec = Math.max(sec, meter.intervalStartSec);
-    while (meter.nextBoundarySec() <= stopSec) this.stepTo(v, meter.nextBoundarySec());
+    while (meter.nextBoundarySec() <= stopSec) {
+      const at = meter.nextBoundarySec();
+      // Minimal: a periodic reading due at the stop instant is the closing reading (sent below).
+      if (this.minimalMessages && at === stopSec) meter.advanceTo(at);
+      else this.stepTo(v, at);
+    }
     meter.finish(stopSec);
-    if (v.lastSampleSec !== stopSec) this.sample(v, stopSec);
+    // Minimal: the closing reading rides in StopTransaction (1.6 transactionData) rather than in a
+    // MeterValues of its own just before it, as chargers configured with StopTxnSampledData do.
+    const closing = this.minimalMessages ? this.meterSample(v, stopSec, 'Transaction.End') : undefined;
+    if (!this.minimalMessages && v.lastSampleSec !== stopSec) this.sample(v, stopSec);
     this.ctx.scheduler.cancel(v.boundaryEvent);
     v.boundaryEvent = null;
     v.stopSec = stopSec;
@@ -463,7 +473,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     v.phase = 'stopped';
     v.connector.registerJ = meter.registerJ;
     this.ctx.metrics.counters.sessionsActive--;
-    const m = this.ctx.dialect.stopTransaction(v.transactionId ?? -1, v.idTag, whOf(meter.registerJ), SimClock.iso(stopSec * 1000), reason);
+    const m = this.ctx.dialect.stopTransaction(v.transactionId ?? -1, v.idTag, whOf(meter.registerJ), SimClock.iso(stopSec * 1000), reason, closing);
     this.connection.call(m.action, m.payload, this.wallOf(stopSec), v, true);
     if (this.minimalMessages) v.connector.status = 'Finishing';
     else this.setStatus(v.connector, 'Finishing', stopSec);
@@ -534,17 +544,21 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   private sample(v: Visit, sec: number, context: SampleContext = 'Sample.Periodic'): void {
-    const meter = v.meter!;
     v.lastSampleSec = sec;
-    const m = this.ctx.dialect.meterValues(v.connector.id, v.transactionId, {
+    const m = this.ctx.dialect.meterValues(v.connector.id, v.transactionId, this.meterSample(v, sec, context));
+    this.connection.call(m.action, m.payload, this.wallOf(sec), v, true);
+  }
+
+  private meterSample(v: Visit, sec: number, context: SampleContext): MeterSample {
+    const meter = v.meter!;
+    return {
       timestamp: SimClock.iso(sec * 1000),
       energyWh: whOf(meter.registerAt(sec)),
       powerW: meter.powerW,
       socPct: meter.socPctAt(sec),
       context,
       measurands: this.configuration.measurands(),
-    });
-    this.connection.call(m.action, m.payload, this.wallOf(sec), v, true);
+    };
   }
 
   /** A reading outside the plan (TriggerMessage): never a timeline boundary. */

@@ -29,6 +29,26 @@ function int(v: unknown): number | null {
   return typeof v === 'number' && Number.isInteger(v) ? v : null;
 }
 
+/** One MeterValue: the sample's measurands that have a value, each tagged with the sample's context. */
+function meterValueOf(s: MeterSample): JsonObject {
+  const sampledValue: JsonObject[] = [];
+  for (const m of s.measurands) {
+    let value: number | null;
+    if (m === 'Energy.Active.Import.Register') value = s.energyWh;
+    else if (m === 'Power.Active.Import') value = s.powerW;
+    else value = s.socPct;
+    if (value === null) continue;
+    sampledValue.push({
+      value: String(value),
+      context: s.context,
+      measurand: m,
+      location: m === 'SoC' ? 'EV' : 'Outlet',
+      unit: UNITS[m],
+    });
+  }
+  return { timestamp: s.timestamp, sampledValue };
+}
+
 function idTagStatus(payload: JsonObject): string {
   const info = payload.idTagInfo;
   if (info && typeof info === 'object' && !Array.isArray(info)) {
@@ -71,28 +91,15 @@ export class Ocpp16Dialect implements Dialect {
   }
 
   meterValues(connectorId: number, transactionId: number | null, s: MeterSample): OutgoingMessage {
-    const sampledValue: JsonObject[] = [];
-    for (const m of s.measurands) {
-      let value: number | null;
-      if (m === 'Energy.Active.Import.Register') value = s.energyWh;
-      else if (m === 'Power.Active.Import') value = s.powerW;
-      else value = s.socPct;
-      if (value === null) continue;
-      sampledValue.push({
-        value: String(value),
-        context: s.context,
-        measurand: m,
-        location: m === 'SoC' ? 'EV' : 'Outlet',
-        unit: UNITS[m],
-      });
-    }
-    const payload: JsonObject = { connectorId, meterValue: [{ timestamp: s.timestamp, sampledValue }] };
+    const payload: JsonObject = { connectorId, meterValue: [meterValueOf(s)] };
     if (transactionId !== null) payload.transactionId = transactionId;
     return { action: 'MeterValues', payload };
   }
 
-  stopTransaction(transactionId: number, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason): OutgoingMessage {
-    return { action: 'StopTransaction', payload: { transactionId, idTag, meterStop: meterStopWh, timestamp, reason } };
+  stopTransaction(transactionId: number, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason, closing?: MeterSample): OutgoingMessage {
+    const payload: JsonObject = { transactionId, idTag, meterStop: meterStopWh, timestamp, reason };
+    if (closing) payload.transactionData = [meterValueOf(closing)];
+    return { action: 'StopTransaction', payload };
   }
 
   dataTransfer(vendorId: string, messageId: string | null, data: string | null): OutgoingMessage {

@@ -93,7 +93,8 @@ export interface Dialect {
   authorize(idTag: string): OutgoingMessage;
   startTransaction(connectorId: number, idTag: string, meterStartWh: number, timestamp: string): OutgoingMessage;
   meterValues(connectorId: number, transactionId: number | null, sample: MeterSample): OutgoingMessage;
-  stopTransaction(transactionId: number, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason): OutgoingMessage;
+  /** closing: the reading at the stop, sent as the transaction's closing meter data (1.6: transactionData). */
+  stopTransaction(transactionId: number, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason, closing?: MeterSample): OutgoingMessage;
   dataTransfer(vendorId: string, messageId: string | null, data: string | null): OutgoingMessage;
 
   readBootAnswer(payload: JsonObject): BootAnswer;

@@ -48,7 +48,10 @@ export interface FleetConfig {
   drivers: DriverProfile;
   /** Simulated seconds between MeterValues during a transaction. */
   meterValueSampleIntervalSec: number;
-  /** 'full' (default): Preparing, Finishing and a meter sample at the start; 'minimal': only the calls a billed transaction needs. */
+  /**
+   * 'full' (default): Preparing, Finishing and meter samples at the start and the stop; 'minimal': only the
+   * calls a billed transaction needs, the closing reading inside StopTransaction (transactionData).
+   */
   transactionMessages?: 'full' | 'minimal';
   /** Chargers show cost messages (default true); false: they answer them UnknownVendorId. */
   costDisplay?: boolean;

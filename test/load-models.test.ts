@@ -81,6 +81,8 @@ let server: RpcServer;
 let url = '';
 /** What the in-test CSMS received, in order: action, and the status of a StatusNotification. */
 let received: string[] = [];
+/** The StopTransaction payloads it received. */
+let stops: Array<{ meterStop: number; timestamp: string; transactionData?: Array<{ timestamp: string; sampledValue: Array<Record<string, string>> }> }> = [];
 
 beforeAll(async () => {
   server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: false });
@@ -88,6 +90,7 @@ beforeAll(async () => {
   server.on('client', (client) => {
     client.handle(({ method, params }) => {
       received.push(method === 'StatusNotification' ? `${method}:${(params as { status: string }).status}` : method);
+      if (method === 'StopTransaction') stops.push(params as (typeof stops)[number]);
       const now = new Date().toISOString();
       switch (method) {
         case 'BootNotification':
@@ -149,16 +152,20 @@ describe('open model (arrival rate) in the fleet', () => {
   }, 30_000);
 
   it('sends only the six calls billing needs with minimal transaction messages, and the same truth', async () => {
-    const cfg = config({ kind: 'constant-arrival-rate', rate: 4 }, { chargers: 4, connectors: 2, seconds: 3 });
+    // One periodic sample half-way through each one-minute session.
+    const cfg = { ...config({ kind: 'constant-arrival-rate', rate: 4 }, { chargers: 4, connectors: 2, seconds: 3 }), meterValueSampleIntervalSec: 30 };
     const perTx = (msgs: string[], tx: number) => {
       const counts = new Map<string, number>();
       for (const m of msgs) counts.set(m, (counts.get(m) ?? 0) + 1);
       return Object.fromEntries([...counts].filter(([m]) => m !== 'BootNotification' && m !== 'Heartbeat').map(([m, n]) => [m, n / tx]));
     };
     received = [];
+    stops = [];
     const full = await runFleet(cfg);
     const fullMsgs = received.slice();
+    const fullStops = stops.slice();
     received = [];
+    stops = [];
     const minimal = await runFleet({ ...cfg, transactionMessages: 'minimal', costDisplay: false });
     const minimalMsgs = received.slice();
     const tx = minimal.counters.transactions;
@@ -173,7 +180,18 @@ describe('open model (arrival rate) in the fleet', () => {
       MeterValues: 1,
       StopTransaction: 1,
     });
-    expect(perTx(fullMsgs, full.counters.transactions)).toMatchObject({ 'StatusNotification:Preparing': 1, 'StatusNotification:Finishing': 1, MeterValues: 2 });
+    // Full: readings at the start, half-way and at the stop, each a MeterValues; StopTransaction has none.
+    expect(perTx(fullMsgs, full.counters.transactions)).toMatchObject({ 'StatusNotification:Preparing': 1, 'StatusNotification:Finishing': 1, MeterValues: 3 });
+    expect(fullStops.every((s) => s.transactionData === undefined)).toBe(true);
+    // Minimal: the closing reading rides in StopTransaction, at the stop instant, equal to meterStop.
+    expect(stops.length).toBe(tx);
+    for (const s of stops) {
+      expect(s.transactionData).toHaveLength(1);
+      const [mv] = s.transactionData!;
+      expect(mv.timestamp).toBe(s.timestamp);
+      const energy = mv.sampledValue.find((v) => v.measurand === 'Energy.Active.Import.Register');
+      expect(energy).toMatchObject({ context: 'Transaction.End', unit: 'Wh', value: String(s.meterStop) });
+    }
     // What the chargers send changes; what happened (and so the bill) does not.
     const truthOf = (r: typeof full) => r.truth.map((t) => `${t.chargerId}/${t.connectorId}@${t.startAt}-${t.stopAt}:${t.energyWh}`).sort();
     expect(truthOf(minimal)).toEqual(truthOf(full));
