@@ -1,5 +1,5 @@
 // Store: WAL + migrations, group commit, unit isolation, durability across close/reopen.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RPCClient } from 'ocpp-rpc';
@@ -36,42 +36,6 @@ describe('store', () => {
     const [uv2] = await again.queryWriter<{ user_version: number }>('PRAGMA user_version');
     expect(uv2.user_version).toBe(MIGRATIONS.length);
     await again.close();
-  });
-
-  it('a connection of its own checkpoints the WAL, so commits do not have to', async () => {
-    const path = join(dir, 'checkpoint.db');
-    const s = await Store.open(path, { checkpointMs: 20 });
-    const at = '2026-03-02T08:00:00.000Z';
-    const historyRows = async () => (await s.query<{ n: number }>('SELECT count(*) AS n FROM status_history'))[0].n;
-    const before = statSync(path).size;
-    // About 2 MB of history rows in 40 commits: far below the writer's own threshold (80 MB).
-    for (let b = 0; b < 40; b++) {
-      await Promise.all(
-        Array.from({ length: 100 }, (_, i) =>
-          s.commit(s.op('status', [`CP-${b}-${i}`, 1, 'Charging', 'NoError', 'x'.repeat(200), null, null, at, 1, at])),
-        ),
-      );
-    }
-    const deadline = Date.now() + 5000;
-    while (statSync(path).size < before + 1_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    // The rows reached the database file itself, not only the WAL.
-    expect(statSync(path).size).toBeGreaterThan(before + 1_000_000);
-    const cp = s.stats().checkpoints!;
-    expect(cp.runs).toBeGreaterThan(0);
-    expect(cp.failures).toBe(0);
-    expect(await historyRows()).toBe(4000);
-    await s.close();
-    const again = await Store.open(path);
-    expect((await again.query<{ n: number }>('SELECT count(*) AS n FROM status_history'))[0].n).toBe(4000);
-    await again.close();
-  });
-
-  it('without the background checkpoint the writer keeps SQLite automatic checkpoint', async () => {
-    const s = await Store.open(join(dir, 'autocheckpoint.db'), { checkpointMs: 0 });
-    const [row] = await s.queryWriter<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint');
-    expect(row.wal_autocheckpoint).toBe(1000);
-    expect(s.stats().checkpoints).toBeNull();
-    await s.close();
   });
 
   it('a failing unit is rolled back alone; the rest of its batch commits', async () => {

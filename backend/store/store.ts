@@ -1,8 +1,7 @@
 // The back end's sqlite3 store: one write connection (group commit through WriteQueue,
 // prepared statements built once) and one read-only connection for the HTTP API and
 // look-ups of committed rows. WAL lets the reader see every committed batch while the
-// writer works; a third connection checkpoints the WAL so that commits never have to.
-import { Checkpointer, WRITER_CHECKPOINT_BACKSTOP_PAGES, type CheckpointStats } from './checkpointer.js';
+// writer works.
 import { Db, type Stmt } from './db.js';
 import { migrate } from './migrations.js';
 import { insertFromJsonRows, MultiRowSql } from './multi-row.js';
@@ -135,10 +134,7 @@ const READ_SQL = {
 export type WriteName = keyof typeof WRITE_SQL;
 export type ReadName = keyof typeof READ_SQL;
 
-export interface StoreStats extends WriteStats {
-  /** Background WAL checkpoints (null when the writer checkpoints by itself). */
-  checkpoints: CheckpointStats | null;
-}
+export interface StoreStats extends WriteStats {}
 
 export class Store {
   private constructor(
@@ -147,23 +143,16 @@ export class Store {
     readonly queue: WriteQueue,
     private readonly w: Record<WriteName, Stmt>,
     private readonly r: Record<ReadName, Stmt>,
-    private readonly checkpointer: Checkpointer | null,
   ) {}
 
-  /**
-   * opts.multiRow: false runs every batch unit by unit (the reference the merged form must equal).
-   * opts.checkpointMs: how often the background connection checkpoints the WAL; 0 leaves it to
-   * SQLite's automatic checkpoint inside the writer's commits.
-   */
-  static async open(path: string, opts: { maxBatch?: number; multiRow?: boolean; checkpointMs?: number } = {}): Promise<Store> {
+  /** opts.multiRow: false runs every batch unit by unit (the reference the merged form must equal). */
+  static async open(path: string, opts: { maxBatch?: number; multiRow?: boolean } = {}): Promise<Store> {
     const writer = await Db.open(path);
     writer.raw.configure('busyTimeout', 5000);
     await writer.exec('PRAGMA journal_mode = WAL');
     await writer.exec('PRAGMA synchronous = NORMAL');
     await writer.exec('PRAGMA foreign_keys = OFF');
     await writer.exec('PRAGMA temp_store = MEMORY');
-    const checkpointMs = opts.checkpointMs ?? 250;
-    if (checkpointMs > 0) await writer.exec(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_BACKSTOP_PAGES}`);
     await migrate(writer);
     const reader = await Db.open(path, true);
     reader.raw.configure('busyTimeout', 5000);
@@ -177,8 +166,7 @@ export class Store {
       multiRow.set(w[k], new MultiRowSql(m.sql, m.keyParam));
     }
     const queue = await WriteQueue.create(writer, opts.maxBatch ?? 500, multiRow);
-    const checkpointer = checkpointMs > 0 ? await Checkpointer.start(path, checkpointMs) : null;
-    return new Store(writer, reader, queue, w, r, checkpointer);
+    return new Store(writer, reader, queue, w, r);
   }
 
   /** One write of a unit of work. */
@@ -210,12 +198,11 @@ export class Store {
   }
 
   stats(): StoreStats {
-    return { ...this.queue.stats, queued: this.queue.queued, checkpoints: this.checkpointer ? { ...this.checkpointer.stats } : null };
+    return { ...this.queue.stats, queued: this.queue.queued };
   }
 
   async close(): Promise<void> {
     await this.queue.close();
-    await this.checkpointer?.stop();
     await this.reader.close();
     // Fold the WAL back into the main file so the db file alone is complete.
     await this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
