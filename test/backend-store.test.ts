@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../backend/server.js';
 import { Db } from '../backend/store/db.js';
 import { MIGRATIONS } from '../backend/store/migrations.js';
-import { Store } from '../backend/store/store.js';
+import { Store, WAL_CHECKPOINT_PAGES } from '../backend/store/store.js';
 import { WriteQueue } from '../backend/store/write-queue.js';
 import { testCharger } from './helpers/test-charger.js';
 
@@ -24,12 +24,14 @@ function client(port: number, id: string): RPCClient {
 }
 
 describe('store', () => {
-  it('opens in WAL mode with the schema at the latest version, and reopening migrates nothing', async () => {
+  it('opens in WAL mode (checkpointing every 10,000 pages) with the schema at the latest version, and reopening migrates nothing', async () => {
     const path = join(dir, 'schema.db');
     const s = await Store.open(path);
     const [jm] = await s.queryWriter<{ journal_mode: string }>('PRAGMA journal_mode');
     const [uv] = await s.queryWriter<{ user_version: number }>('PRAGMA user_version');
+    const [cp] = await s.queryWriter<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint');
     expect(jm.journal_mode).toBe('wal');
+    expect(cp.wal_autocheckpoint).toBe(WAL_CHECKPOINT_PAGES);
     expect(uv.user_version).toBe(MIGRATIONS.length);
     await s.close();
     const again = await Store.open(path);

@@ -131,6 +131,14 @@ const READ_SQL = {
     WHERE charger_id = ?1 AND connector_id = ?2 ORDER BY id`,
 } as const;
 
+/**
+ * WAL pages after which a commit checkpoints (SQLite's default is 1,000). The checkpoint runs
+ * inside a commit, copying pages and waiting for two fsyncs while the messages of that batch
+ * wait; a larger WAL checkpoints a tenth as often and copies a page rewritten by many commits
+ * once: at 1,000 tx/s the disk took 54 MB/s of writes against 77 with 1,000 pages.
+ */
+export const WAL_CHECKPOINT_PAGES = 10_000;
+
 export type WriteName = keyof typeof WRITE_SQL;
 export type ReadName = keyof typeof READ_SQL;
 
@@ -153,6 +161,7 @@ export class Store {
     await writer.exec('PRAGMA synchronous = NORMAL');
     await writer.exec('PRAGMA foreign_keys = OFF');
     await writer.exec('PRAGMA temp_store = MEMORY');
+    await writer.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     await migrate(writer);
     const reader = await Db.open(path, true);
     reader.raw.configure('busyTimeout', 5000);
