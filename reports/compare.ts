@@ -105,6 +105,7 @@ function differences(a: Summary, b: Summary): string[] {
   differ('cost display', a.costDisplay, b.costDisplay);
   differ('chargers', a.chargers, b.chargers);
   differ('load', a.load, b.load);
+  differ('fleet workers', a.workers, b.workers);
   return notes;
 }
 

@@ -125,7 +125,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private readonly userPriceAwaited: Visit[] = [];
   /** While an answer is being handled: when it arrived (calls it causes cannot be planned earlier). */
   private answeredAtWallMs = -Infinity;
-  /** Only the calls a billed transaction needs: no Preparing, no Finishing, no meter sample at the start. */
+  /** Only the calls a billed transaction needs: no Preparing, no Finishing, no meter sample at the start; the closing reading inside StopTransaction. */
   private readonly minimalMessages: boolean;
   private readonly showsCost: boolean;
 
@@ -422,7 +422,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private onBoundary(v: Visit, sec: number): void {
     if (v.phase !== 'charging' || v.boundaryEvent === null || v.boundaryEvent.simMs !== sec * 1000) return;
-    // Minimal: a reading due at the departure is the closing one, which StopTransaction carries.
+    // Minimal: a reading due at the departure is the closing one, which StopTransaction carries
+    // (the stop, at the same instant, runs next and cancels this event).
     if (this.minimalMessages && sec === v.departSec) return;
     this.stepTo(v, sec);
     this.planBoundary(v);
@@ -457,14 +458,16 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const stopSec = Math.max(sec, meter.intervalStartSec);
     while (meter.nextBoundarySec() <= stopSec) {
       const at = meter.nextBoundarySec();
-      // Minimal: a periodic reading due at the stop instant is the closing reading (sent below).
+      // Minimal: a reading due at the stop instant (periodic, or the target charge reached) is the
+      // closing reading, sent below; a state change at that instant lasts no time and goes unsent.
       if (this.minimalMessages && at === stopSec) meter.advanceTo(at);
       else this.stepTo(v, at);
     }
     meter.finish(stopSec);
     // Minimal: the closing reading rides in StopTransaction (1.6 transactionData) rather than in a
-    // MeterValues of its own just before it, as chargers configured with StopTxnSampledData do.
-    const closing = this.minimalMessages ? this.meterSample(v, stopSec, 'Transaction.End') : undefined;
+    // MeterValues of its own just before it; none when a reading at this instant already went out
+    // (a remote stop or reset on the sample grid).
+    const closing = this.minimalMessages && v.lastSampleSec !== stopSec ? this.meterSample(v, stopSec, 'Transaction.End') : undefined;
     if (!this.minimalMessages && v.lastSampleSec !== stopSec) this.sample(v, stopSec);
     this.ctx.scheduler.cancel(v.boundaryEvent);
     v.boundaryEvent = null;

@@ -57,7 +57,7 @@ export interface FleetConfig {
   costDisplay?: boolean;
   /** Wall milliseconds before an unanswered CALL counts as timed out. */
   callTimeoutMs: number;
-  /** Number of worker threads; defaults to the number of CPUs. */
+  /** Number of worker threads; default: one per CPU, half of them for a loopback target (see defaultWorkers). */
   workers?: number;
   /** Spread client sockets over 127.0.0.x source addresses when the target is on loopback. */
   spreadLoopbackSources?: boolean;

@@ -24,7 +24,7 @@ function client(port: number, id: string): RPCClient {
 }
 
 describe('store', () => {
-  it('opens in WAL mode (checkpointing every 10,000 pages) with the schema at the latest version, and reopening migrates nothing', async () => {
+  it('opens in WAL mode, with its own checkpoint threshold and the schema at the latest version, and reopening migrates nothing', async () => {
     const path = join(dir, 'schema.db');
     const s = await Store.open(path);
     const [jm] = await s.queryWriter<{ journal_mode: string }>('PRAGMA journal_mode');

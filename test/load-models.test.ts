@@ -182,6 +182,7 @@ describe('open model (arrival rate) in the fleet', () => {
     });
     // Full: readings at the start, half-way and at the stop, each a MeterValues; StopTransaction has none.
     expect(perTx(fullMsgs, full.counters.transactions)).toMatchObject({ 'StatusNotification:Preparing': 1, 'StatusNotification:Finishing': 1, MeterValues: 3 });
+    expect(fullStops.length).toBe(full.counters.transactions);
     expect(fullStops.every((s) => s.transactionData === undefined)).toBe(true);
     // Minimal: the closing reading rides in StopTransaction, at the stop instant, equal to meterStop.
     expect(stops.length).toBe(tx);

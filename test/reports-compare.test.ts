@@ -93,6 +93,10 @@ describe('compareSummaries', () => {
     // An older summary without the fields is not a difference.
     const { transactionMessages: _t, ...older } = a;
     expect(compareSummaries(older as Summary, b, { tolerance: 0.1 }).notes).toEqual(['the runs differ in cost display (A true, B false)']);
+    // Fleet workers change the fleet's CPU per call.
+    expect(compareSummaries(a, { ...clone(a), workers: a.workers + 1 }, { tolerance: 0.1 }).notes).toEqual([
+      `the runs differ in fleet workers (A ${a.workers}, B ${a.workers + 1})`,
+    ]);
   });
 
   it('rejects a bad tolerance', () => {
