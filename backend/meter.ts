@@ -1,7 +1,7 @@
 // OCPP 1.6 sampled values: defaults, unit normalisation, and what billing needs from them.
 import { Decimal } from 'decimal.js';
 import type { MeterReading } from './billing/periods.js';
-import { parseInstantMs } from './billing/local-time.js';
+import { isCanonicalUtc } from './billing/local-time.js';
 
 export interface SampledValue16 {
   value: string;
@@ -111,7 +111,7 @@ export function readingOf(mv: MeterValue16, at: string): MeterReading | null {
 /** Parse an OCPP timestamp to a UTC ISO string with milliseconds; null if unparseable. */
 export function isoUtc(ts: string): string | null {
   // Chargers (and the simulator) mostly send this very form: a valid one is its own answer.
-  if (ts.length === 24 && ts.charCodeAt(19) === 46 /* . */ && ts.charCodeAt(23) === 90 /* Z */ && !Number.isNaN(parseInstantMs(ts))) return ts;
+  if (isCanonicalUtc(ts)) return ts;
   const ms = Date.parse(ts);
   if (Number.isNaN(ms)) return null;
   return new Date(ms).toISOString();

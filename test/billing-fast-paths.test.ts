@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isoInstant, parseInstantMs, parseInstantMsGeneral } from '../backend/billing/local-time.js';
+import { isoUtc } from '../backend/meter.js';
 import { Dec, fourDecimals, plainDecimal, plainHours, quotientFixed, roundToMinorUnit, tariffDec } from '../backend/billing/money.js';
 import type { PricingSession, Tariff } from '../backend/billing/ocpi.js';
 import { priceSession } from '../backend/billing/pricing.js';
@@ -45,6 +46,21 @@ describe('ISO instants', () => {
       '0099-02-29T00:00:00Z', '2026-03-02T10:00Z', '2026-03-02 10:00:00Z', '1970-01-01T00:00:00Z', '']) {
       expect(parseInstantMs(t)).toBe(parseInstantMsGeneral(t));
     }
+  });
+
+  it('isoUtc keeps only the canonical form as it is, and writes every other one canonically', () => {
+    expect(isoUtc('2026-03-02T10:00:00.000Z')).toBe('2026-03-02T10:00:00.000Z');
+    expect(isoUtc('2026-03-02t10:00:00.000Z')).toBe('2026-03-02T10:00:00.000Z');
+    expect(isoUtc('2026-03-02T11:00:00.000+01:00')).toBe('2026-03-02T10:00:00.000Z');
+    expect(isoUtc('2026-03-02T10:00:00Z')).toBe('2026-03-02T10:00:00.000Z');
+    // Forms only a lenient parser reads, and impossible dates, are not timestamps here.
+    expect(isoUtc('2026-W10-1T10:00:00.000Z')).toBeNull();
+    // Date.parse rolls an impossible day over, as it always did here: never kept as written.
+    expect(isoUtc('2026-02-30T10:00:00.000Z')).toBe('2026-03-02T10:00:00.000Z');
+    fc.assert(fc.property(fc.integer({ min: 0, max: LAST_MS }), (ms) => {
+      const text = new Date(ms).toISOString();
+      expect(isoUtc(text)).toBe(text);
+    }), { numRuns: 2_000 });
   });
 });
 

@@ -75,6 +75,13 @@ function parseUtcFast(text: string): number | undefined {
   return daysFromCivil(year, month, day) * DAY_MS + ((hour * 60 + minute) * 60 + second) * 1000 + millisecond;
 }
 
+/** Whether `text` is exactly the form Date#toISOString writes ("YYYY-MM-DDTHH:MM:SS.sssZ", a real date). */
+export function isCanonicalUtc(text: string): boolean {
+  if (text.length !== 24) return false;
+  const ms = parseUtcFast(text);
+  return ms !== undefined && !Number.isNaN(ms);
+}
+
 /** The last two texts parsed in the fast form: a session's start and stop are read again and again. */
 let recentText0 = '1970-01-01T00:00:00Z';
 let recentMs0 = 0;
