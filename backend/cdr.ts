@@ -5,6 +5,7 @@
 // from the engine's exact decimal strings (at most 4 decimals for money, 9 for kWh, 10 for
 // hours), which a double prints back exactly; no arithmetic is ever done on the doubles.
 import { Decimal } from 'decimal.js';
+import { isDecimalish } from './billing/money.js';
 import type { ChargingPeriod, CostBreakdown, Decimalish, Price, Tariff, TariffRestrictions } from './billing/ocpi.js';
 
 export interface OcpiParty {
@@ -94,15 +95,12 @@ export interface OcpiCdr {
   last_updated: string;
 }
 
-/** A plain decimal string ("-12.3400"): Number() parses it to the same double as its canonical form. */
-const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
-
 /** An exact decimal as an OCPI (JSON) number. */
 export function ocpiNumber(value: Decimalish): number {
   if (typeof value === 'number') return value;
-  // Trailing zeros or a leading "+" do not change the nearest double, so the round trip through
-  // Decimal is only needed for the other forms decimal.js accepts (exponents, hex).
-  return PLAIN_DECIMAL.test(value) ? Number(value) : Number(new Decimal(value).toString());
+  // A plain decimal ("-12.3400") parses to the same double as its canonical form, so the round
+  // trip through Decimal is only needed for the other forms decimal.js accepts (exponents, hex).
+  return isDecimalish(value) ? Number(value) : Number(new Decimal(value).toString());
 }
 
 const price = (p: { excl_vat: string; incl_vat: string }): OcpiPrice => ({

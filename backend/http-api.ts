@@ -1,7 +1,7 @@
 // REST API under /api (express 5), exactly as docs/http-api.md describes it.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { IANAZone } from 'luxon';
 import { TariffValidationError, validateTariff } from './billing/tariff-validation.js';
+import { isValidTimeZone } from './billing/local-time.js';
 import type { LocationRec } from './cdr.js';
 import { DEFAULT_PARTY } from './cdr.js';
 import { ApiError } from './api-error.js';
@@ -15,16 +15,6 @@ import type { OcppEndpoint } from './ocpp-server.js';
 import { costDimensions } from './session-billing.js';
 import type { Store } from './store/store.js';
 import { SCOPE_PRECEDENCE, type AssignmentScope } from './tariff-assignments.js';
-
-/** Zone names found valid so far (a few hundred exist): Luxon builds an Intl.DateTimeFormat to check each. */
-const validZones = new Set<string>();
-function isIanaZone(name: string): boolean {
-  if (validZones.has(name)) return true;
-  if (!IANAZone.isValidZone(name)) return false;
-  validZones.add(name);
-  return true;
-}
-
 
 const bad = (field: string, message: string): ApiError => new ApiError(400, 'invalid-request', message, field);
 
@@ -201,7 +191,7 @@ function parseCharger(v: unknown, at: string, csms: Csms): ChargerRec {
   }
   let timeZone = existing?.timeZone ?? 'UTC';
   if (v.timeZone !== undefined) {
-    if (typeof v.timeZone !== 'string' || !isIanaZone(v.timeZone)) {
+    if (typeof v.timeZone !== 'string' || !isValidTimeZone(v.timeZone)) {
       throw bad(at + 'timeZone', 'timeZone must be an IANA time zone such as Europe/Berlin');
     }
     timeZone = v.timeZone;
@@ -232,7 +222,7 @@ function parseLocation(v: unknown): LocationRec {
   for (const k of Object.keys(v)) if (!known.has(k)) throw bad(k, `unknown field ${k}; a location has id, name, timeZone, address`);
   if (typeof v.id !== 'string' || !LOCATION_ID.test(v.id)) throw bad('id', 'id must be 1 to 36 characters of letters, digits, _ . : -');
   if (typeof v.name !== 'string' || v.name.length < 1 || v.name.length > 255) throw bad('name', 'name must be a string of 1 to 255 characters');
-  if (typeof v.timeZone !== 'string' || !isIanaZone(v.timeZone)) {
+  if (typeof v.timeZone !== 'string' || !isValidTimeZone(v.timeZone)) {
     throw bad('timeZone', 'timeZone must be an IANA time zone such as Europe/Amsterdam');
   }
   let address: LocationRec['address'] = null;

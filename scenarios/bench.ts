@@ -57,6 +57,7 @@ export function benchDurationMs(o: BenchOptions): number {
 
 export function benchScenario(o: BenchOptions): Scenario {
   const durationMs = benchDurationMs(o);
+  const transaction = o.transaction ?? 'full';
   const warmUp = o.warmUpMs && o.warmUpMs > 0 ? `${o.warmUpMs}ms` : undefined;
   const load = o.stages
     ? {
@@ -79,15 +80,15 @@ export function benchScenario(o: BenchOptions): Scenario {
         connectors: o.connectors,
         maxPowerKw: 22,
         idPrefix: 'BN',
-        transactionMessages: o.transaction ?? 'full',
-        costDisplay: (o.transaction ?? 'full') === 'full',
+        transactionMessages: transaction,
+        costDisplay: transaction === 'full',
       },
       tokens: { count: 1000, prefix: 'BENCH' },
       // Unused by the arrival-rate models (they plan arrivals themselves), required by the schema.
       drivers: { arrivalsPerConnectorPerHour: 0, dwellMinutes: [BENCH_SESSION_MINUTES, BENCH_SESSION_MINUTES] },
       ev: { capacityKwh: [40, 82], initialSocPct: [10, 60], targetSocPct: [80, 100], maxPowerKw: [7.4, 22] },
       // full: longer than a session, so the start and stop readings only; minimal: one reading half-way.
-      meterValueSampleIntervalSec: (o.transaction ?? 'full') === 'full' ? 300 : MINIMAL_SAMPLE_INTERVAL_SEC,
+      meterValueSampleIntervalSec: transaction === 'full' ? 300 : MINIMAL_SAMPLE_INTERVAL_SEC,
       workers: o.workers,
       tariff: {
         id: 'bench-public-ac',

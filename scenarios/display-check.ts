@@ -14,7 +14,6 @@ export interface DisplayCheck {
   checks: CheckResult[];
 }
 
-
 /**
  * `finalCostRequired`: the back end is known to send FinalCost (the embedded one), so a session
  * without one fails; for a foreign CSMS the count is information only.

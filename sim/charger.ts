@@ -175,7 +175,6 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     );
   }
 
-  /** Plans the first arrivals and connects. */
   /** Connects (and boots once connected); drivers come only after `begin`. */
   connect(): void {
     this.connection.connect();
@@ -464,11 +463,14 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       else this.stepTo(v, at);
     }
     meter.finish(stopSec);
-    // Minimal: the closing reading rides in StopTransaction (1.6 transactionData) rather than in a
-    // MeterValues of its own just before it; none when a reading at this instant already went out
-    // (a remote stop or reset on the sample grid).
-    const closing = this.minimalMessages && v.lastSampleSec !== stopSec ? this.meterSample(v, stopSec, 'Transaction.End') : undefined;
-    if (!this.minimalMessages && v.lastSampleSec !== stopSec) this.sample(v, stopSec);
+    // The reading at the stop, unless one at this instant already went out (a remote stop or reset
+    // on the sample grid). Minimal: it rides in StopTransaction (1.6 transactionData) rather than
+    // in a MeterValues of its own just before it.
+    let closing: MeterSample | undefined;
+    if (v.lastSampleSec !== stopSec) {
+      if (this.minimalMessages) closing = this.meterSample(v, stopSec, 'Transaction.End');
+      else this.sample(v, stopSec);
+    }
     this.ctx.scheduler.cancel(v.boundaryEvent);
     v.boundaryEvent = null;
     v.stopSec = stopSec;

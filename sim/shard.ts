@@ -59,7 +59,7 @@ export type ShardMessage =
   | { type: 'progress'; progress: FleetProgress }
   | { type: 'done' }
   | { type: 'ready' }
-  | { type: 'booted'; booted: number };
+  | { type: 'booted' };
 
 const SETTLE_POLL_MS = 20;
 const SOCKET_CLOSE_WAIT_MS = 1000;
@@ -259,7 +259,7 @@ async function awaitStart(port: MessagePort, chargers: Charger[], provisionalSta
       resolve(m.type === 'start' && typeof m.startWallMs === 'number' ? m.startWallMs : wallNow());
     };
     port.on('message', onStart);
-    port.postMessage({ type: 'booted', booted: chargers.filter((c) => c.booted).length } satisfies ShardMessage);
+    port.postMessage({ type: 'booted' } satisfies ShardMessage);
   });
 }
 

@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PeriodInput } from '../backend/billing/periods.js';
 import type { Tariff } from '../backend/billing/ocpi.js';

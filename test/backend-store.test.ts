@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RPCClient } from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../backend/server.js';
 import { Db } from '../backend/store/db.js';
@@ -18,10 +17,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function client(port: number, id: string): RPCClient {
-  return testCharger(port, id);
-}
 
 describe('store', () => {
   it('opens in WAL mode, with its own checkpoint threshold and the schema at the latest version, and reopening migrates nothing', async () => {
@@ -75,7 +70,7 @@ describe('store', () => {
     const b = await startBackend({ port: 0, dbPath: join(dir, 'group.db'), unknownTagPolicy: 'accept', log: () => undefined });
     const clients = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
-        const c = client(b.port, `CB-GC-${i}`);
+        const c = testCharger(b.port, `CB-GC-${i}`);
         await c.connect();
         return c;
       }),
@@ -117,7 +112,7 @@ describe('store', () => {
     const b1 = await startBackend({ port: 0, dbPath: path, log: () => undefined });
     const base1 = `http://127.0.0.1:${b1.port}/api`;
     await fetch(`${base1}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ idTag: 'DUR-1' }) });
-    const c = client(b1.port, 'CB-DUR');
+    const c = testCharger(b1.port, 'CB-DUR');
     await c.connect();
     const s1 = (await c.call('StartTransaction', { connectorId: 1, idTag: 'DUR-1', meterStart: 10, timestamp: '2026-03-02T08:00:00Z' })) as any;
     const s2 = (await c.call('StartTransaction', { connectorId: 2, idTag: 'DUR-1', meterStart: 20, timestamp: '2026-03-02T08:05:00Z' })) as any;
@@ -143,7 +138,7 @@ describe('store', () => {
 
     // The open session survives the restart: its retried start answers the same id, its
     // stop (with the reading from before the restart) closes it, a new start gets a new id.
-    const c2 = client(b2.port, 'CB-DUR');
+    const c2 = testCharger(b2.port, 'CB-DUR');
     await c2.connect();
     const retry = (await c2.call('StartTransaction', { connectorId: 2, idTag: 'DUR-1', meterStart: 20, timestamp: '2026-03-02T08:05:00Z' })) as any;
     expect(retry.transactionId).toBe(s2.transactionId);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './helpers/ensure-built.js';
 import { runCli } from './helpers/run-cli.js';
 import type { Summary } from '../reports/model.js';
 import { parseScenario } from '../scenarios/api.js';
@@ -85,6 +86,7 @@ let received: string[] = [];
 let stops: Array<{ meterStop: number; timestamp: string; transactionData?: Array<{ timestamp: string; sampledValue: Array<Record<string, string>> }> }> = [];
 
 beforeAll(async () => {
+  ensureBuilt(); // the fleet's workers run the built simulator
   server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: false });
   let tx = 1;
   server.on('client', (client) => {

@@ -86,7 +86,7 @@ describe('compareSummaries', () => {
   it('notes when the runs measured different work (transaction shape, fleet, load)', () => {
     const a = { ...base(), transactionMessages: 'full' as const, costDisplay: true };
     const b = { ...clone(a), transactionMessages: 'minimal' as const, costDisplay: false };
-    expect(compareSummaries(a, a, { tolerance: 0.1 }).notes).toEqual([]);
+    expect(compareSummaries(a, clone(a), { tolerance: 0.1 }).notes).toEqual([]);
     const r = compareSummaries(a, b, { tolerance: 0.1 });
     expect(r.notes).toEqual(['the runs differ in transaction messages (A "full", B "minimal")', 'the runs differ in cost display (A true, B false)']);
     expect(formatComparison(r)).toMatch(/note: the runs differ in transaction messages \(A "full", B "minimal"\), so they measured different work/);

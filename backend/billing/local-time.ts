@@ -13,8 +13,14 @@ export interface LocalMoment {
   weekday: DayOfWeek;
 }
 
+/** Zone names found valid so far (a few hundred exist): Luxon builds an Intl.DateTimeFormat to check each. */
+const validZones = new Set<string>();
+
 export function isValidTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  if (validZones.has(zone)) return true;
+  if (!IANAZone.isValidZone(zone)) return false;
+  validZones.add(zone);
+  return true;
 }
 
 // The common, fully specified form; the built-in parser handles it exactly and far faster than Luxon.

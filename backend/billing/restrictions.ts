@@ -95,7 +95,7 @@ export function restrictionsHold(compiled: CompiledRestrictions | undefined, at:
   const hasWeekdays = r.day_of_week !== undefined && r.day_of_week.length > 0;
   if (!hasTime && !hasWeekdays && r.start_date === undefined && r.end_date === undefined) return true;
   const local = at.local();
-  if (hasTime && !withinTimeOfDay(local.minuteOfDay, compiled.timeWindow ?? timeWindow(r.start_time, r.end_time))) return false;
+  if (hasTime && !withinTimeOfDay(local.minuteOfDay, compiled.timeWindow!)) return false;
   if (r.start_date !== undefined && local.date < r.start_date) return false;
   if (r.end_date !== undefined && local.date >= r.end_date) return false;
   if (hasWeekdays && !r.day_of_week!.includes(local.weekday)) return false;

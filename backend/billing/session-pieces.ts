@@ -108,6 +108,11 @@ class Volumes {
 
 const NONZERO_DIGIT = /[1-9]/;
 
+/**
+ * TIME means charging and PARKING_TIME parking (energy metered in a parking period is still billed
+ * as ENERGY); without either, energy means charging and RESERVATION_TIME a reservation. A period
+ * with none of them is charging time: an EVSE that is not delivering is not parking.
+ */
 function kindOf(volumes: Volumes): PieceKind {
   const positive = (type: CdrDimensionType) => volumes.positive(type);
   if (positive('TIME')) return 'CHARGING';
@@ -115,15 +120,6 @@ function kindOf(volumes: Volumes): PieceKind {
   if (positive('ENERGY')) return 'CHARGING';
   if (positive('RESERVATION_TIME')) return 'RESERVATION';
   return 'CHARGING';
-}
-
-/**
- * TIME means charging and PARKING_TIME parking (energy metered in a parking period is still billed
- * as ENERGY); without either, energy means charging and RESERVATION_TIME a reservation. A period
- * with none of them is charging time: an EVSE that is not delivering is not parking.
- */
-export function periodKind(dimensions: CdrDimension[]): PieceKind {
-  return kindOf(new Volumes(dimensions));
 }
 
 function measuredRange(volumes: Volumes, point: CdrDimensionType, min: CdrDimensionType, max: CdrDimensionType): MeasuredRange {

@@ -17,7 +17,9 @@ export async function runCli(args: string[], timeoutMs = 60_000): Promise<CliOut
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: timeoutMs });
     return { code: 0, stdout, stderr };
   } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    // A non-zero exit has a number; a run killed by the timeout (or that could not start) has none.
+    const e = err as { code?: number | string | null; signal?: string | null; stdout?: string; stderr?: string };
+    const stderr = `${e.stderr ?? ''}${typeof e.code === 'number' ? '' : `\n(no exit code: ${e.signal ?? e.code ?? 'unknown'})`}`;
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr };
   }
 }
