@@ -214,10 +214,12 @@ describe('fleet against an ocpp-rpc CSMS', () => {
       expect(late.counters.dropped).toBe(first.counters.dropped);
       // StartTransaction goes out on the Authorize answer: its latency is its own 150 ms, not the
       // Authorize's 150 ms again (which it would be if measured from the plug-in).
+      // Bounded by the Authorize's own median, so a machine slow for both does not fail it.
       const start = hdr.decodeFromCompressedBase64(late.latency.StartTransaction);
+      const authorize = hdr.decodeFromCompressedBase64(late.latency.Authorize);
       expect(start.totalCount).toBeGreaterThan(10);
       expect(start.getValueAtPercentile(50)).toBeGreaterThanOrEqual(150_000);
-      expect(start.getValueAtPercentile(50)).toBeLessThan(270_000);
+      expect(start.getValueAtPercentile(50)).toBeLessThan(authorize.getValueAtPercentile(50) + 100_000);
     } finally {
       await slow.server.close({ force: true });
     }
