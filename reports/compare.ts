@@ -60,8 +60,8 @@ function num(v: unknown): number | null {
 
 /**
  * Compares throughput (higher is better), latency p50/p90/p99/max per action (lower is better),
- * sessions mismatched/missing/duplicate/unexpected (any increase is a regression) and CPU per call
- * of fleet and back end (lower is better). Rows whose value is missing on one side are shown but
+ * sessions mismatched/missing/duplicate/unexpected (any increase is a regression), CPU per call
+ * of fleet and back end and the back end's disk writes per transaction (lower is better). Rows whose value is missing on one side are shown but
  * never count as regressions.
  */
 export function compareSummaries(a: Summary, b: Summary, opts: CompareOptions): ComparisonResult {
@@ -90,6 +90,10 @@ export function compareSummaries(a: Summary, b: Summary, opts: CompareOptions): 
 
   push('cpu.fleetMicrosPerCall', num(a.resources?.fleetCpuMicrosPerCall), num(b.resources?.fleetCpuMicrosPerCall), 'lower-is-better');
   push('cpu.backendMicrosPerCall', num(a.resources?.backendCpuMicrosPerCall), num(b.resources?.backendCpuMicrosPerCall), 'lower-is-better');
+  // Only runs against the embedded back end know their disk writes.
+  const diskA = num(a.resources?.backendDiskBytesPerTransaction);
+  const diskB = num(b.resources?.backendDiskBytesPerTransaction);
+  if (diskA !== null || diskB !== null) push('disk.backendBytesPerTransaction', diskA, diskB, 'lower-is-better');
 
   const labels = opts.labels ?? (a.scenario && b.scenario && a.scenario !== b.scenario ? { a: a.scenario, b: b.scenario } : { a: 'A', b: 'B' });
   return { rows, notes: differences(a, b), regressions: rows.filter((r) => r.regression).length, tolerance: tol, labels };

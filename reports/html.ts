@@ -135,11 +135,14 @@ function header(s: Summary): string {
     figure('thresholds failed', `${failedThresholds} of ${(s.thresholds ?? []).length}`, failedThresholds > 0),
   ];
   const backendCpu = s.resources?.backendCpuMicrosPerCall;
+  const backendDisk = s.resources?.backendDiskBytesPerTransaction;
   return `<header>
 <h1>chargebench · ${escapeHtml(s.scenario)} ${verdict}</h1>
 <div class="meta">target ${escapeHtml(s.target)} · seed ${escapeHtml(String(s.seed))} · ${formatNumber(s.chargers)} chargers / ${formatNumber(s.connectors)} connectors · ${s.workers} workers · started ${escapeHtml(s.startedAt)} · wall ${escapeHtml(formatDuration(s.wallMs))} · sim from ${escapeHtml(s.simStart)} at ${escapeHtml(String(s.simSpeed))}x${
     s.resources
-      ? ` · CPU/call fleet ${formatNumber(s.resources.fleetCpuMicrosPerCall, 1)} µs, back end ${backendCpu === null || backendCpu === undefined ? 'n/a' : `${formatNumber(backendCpu, 1)} µs`}`
+      ? ` · CPU/call fleet ${formatNumber(s.resources.fleetCpuMicrosPerCall, 1)} µs, back end ${backendCpu === null || backendCpu === undefined ? 'n/a' : `${formatNumber(backendCpu, 1)} µs`}${
+          typeof backendDisk === 'number' ? ` · back-end disk writes ${formatNumber(backendDisk / 1024, 1)} KB per transaction` : ''
+        }`
       : ''
   }</div>
 <div class="figures">${figures.join('')}</div>

@@ -114,6 +114,8 @@ function mergeSummaries(all: Summary[]): Summary {
   const calls = sum((s) => s.throughput.calls);
   const fleetCpu = sum((s) => s.resources.fleetCpuMicros);
   const backendCpu = sumOrNull((s) => s.resources.backendCpuMicros);
+  const backendDisk = sumOrNull((s) => s.resources.backendDiskWriteBytes);
+  const transactions = sum((s) => s.throughput.transactions);
   const perCall = (micros: number) => (calls ? Math.round((micros / calls) * 10) / 10 : 0);
   const connectedMax = sum((s) => s.chargersConnectedMax ?? 0);
   const rssBaseline = sumOrNull((s) => s.resources.fleetRssBaselineBytes);
@@ -146,7 +148,7 @@ function mergeSummaries(all: Summary[]): Summary {
       transactionsPerSec: round1(sum((s) => s.throughput.transactionsPerSec)),
       callsPerSec: round1(sum((s) => s.throughput.callsPerSec)),
       calls,
-      transactions: sum((s) => s.throughput.transactions),
+      transactions,
     },
     latencyMs: {},
     serviceTimeMs: {},
@@ -161,6 +163,8 @@ function mergeSummaries(all: Summary[]): Summary {
       fleetCpuMicrosPerCall: perCall(fleetCpu),
       backendCpuMicros: backendCpu,
       backendCpuMicrosPerCall: backendCpu === null ? null : perCall(backendCpu),
+      backendDiskWriteBytes: backendDisk,
+      backendDiskBytesPerTransaction: backendDisk !== null && transactions > 0 ? Math.round(backendDisk / transactions) : null,
       cpuWindow: first.resources.cpuWindow,
       ...(rssBaseline !== null ? { fleetRssBaselineBytes: rssBaseline } : {}),
       ...(rssLoaded !== null ? { fleetRssBytes: rssLoaded } : {}),

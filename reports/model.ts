@@ -73,6 +73,10 @@ export interface Summary {
     backendCpuMicrosPerCall: number | null;
     fleetCpuMicros: number;
     backendCpuMicros: number | null;
+    /** Bytes the embedded back end wrote towards its disk (database and WAL) in the same window; null for another CSMS. */
+    backendDiskWriteBytes?: number | null;
+    /** backendDiskWriteBytes per transaction of the window. */
+    backendDiskBytesPerTransaction?: number | null;
     /** 'steady': CPU and calls counted from the end of the warm-up to the end of arrivals; 'run': the whole run. */
     cpuWindow?: 'steady' | 'run';
     /** Fleet process RSS with its workers up but no charger yet, and at the end of arrivals. */

@@ -62,6 +62,9 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
     const window = r.cpuWindow === 'steady' ? ' (steady window)' : '';
     // A run without calls in its window (an idle fleet) has no cost per call to show.
     if (t.calls > 0) out.push(`cpu/call   fleet ${formatNumber(r.fleetCpuMicrosPerCall, 1)} µs, back end ${backend}${window}`);
+    if (typeof r.backendDiskBytesPerTransaction === 'number') {
+      out.push(`disk       back end ${formatNumber(r.backendDiskBytesPerTransaction / 1024, 1)} KB written per transaction${window}`);
+    }
     if (typeof r.fleetBytesPerCharger === 'number' && typeof r.fleetRssBytes === 'number') {
       out.push(
         `memory     fleet ${formatNumber(r.fleetBytesPerCharger / 1024, 1)} KB per connected charger (RSS ${formatNumber(r.fleetRssBytes / 1048576, 1)} MB, ` +

@@ -13,6 +13,8 @@ export interface BackendProcess {
   httpUrl: string;
   /** CPU time (user + system) the process has used so far, microseconds. */
   cpuMicros(): number;
+  /** Bytes the process has sent towards storage so far (its database and WAL), or null where unknown. */
+  diskWriteBytes(): number | null;
   stop(): Promise<void>;
   /** Everything the back end printed, for the error message when it dies. */
   output(): string;
@@ -59,8 +61,26 @@ export async function startBackendProcess(
     ocppUrl: `ws://${port.host}:${port.port}/ocpp`,
     httpUrl: `http://${port.host}:${port.port}`,
     cpuMicros: () => processCpuMicros(child.pid!),
+    diskWriteBytes: () => processDiskWriteBytes(child.pid!),
     stop: () => stopChild(child),
     output: () => lines.join('\n'),
+  };
+}
+
+/** What the back end process has used so far, or over a window (the difference of two readings). */
+export interface BackendUsage {
+  cpuMicros: number;
+  diskWriteBytes: number | null;
+}
+
+export function backendUsage(backend: BackendProcess): BackendUsage {
+  return { cpuMicros: backend.cpuMicros(), diskWriteBytes: backend.diskWriteBytes() };
+}
+
+export function usageBetween(from: BackendUsage, to: BackendUsage): BackendUsage {
+  return {
+    cpuMicros: to.cpuMicros - from.cpuMicros,
+    diskWriteBytes: from.diskWriteBytes !== null && to.diskWriteBytes !== null ? to.diskWriteBytes - from.diskWriteBytes : null,
   };
 }
 
@@ -73,6 +93,27 @@ export function processCpuMicros(pid: number): number {
   return (ticks * 1_000_000) / CLOCK_TICKS_PER_SEC;
 }
 const CLOCK_TICKS_PER_SEC = 100;
+
+/**
+ * write_bytes of a process from /proc (Linux): what it dirtied in the page cache of a disk-backed
+ * file system, counted when written, not when flushed. A database on tmpfs counts nothing.
+ * Null where /proc/PID/io cannot be read.
+ */
+export function processDiskWriteBytes(pid: number): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/io`, 'utf8');
+  } catch {
+    return null;
+  }
+  return writeBytesOf(text);
+}
+
+/** The write_bytes field of a /proc/PID/io text, or null when it has none. */
+export function writeBytesOf(ioText: string): number | null {
+  const match = /^write_bytes:\s*(\d+)$/m.exec(ioText);
+  return match ? Number(match[1]) : null;
+}
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

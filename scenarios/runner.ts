@@ -12,7 +12,7 @@ import { ProgressDisplay } from '../reports/terminal.js';
 import { checkInputOf, runChecks } from '../reports/run-checks.js';
 import { ScenarioError, type Scenario, type ScenarioLoad } from './api.js';
 import { parseDuration } from './durations.js';
-import { startBackendProcess, type BackendProcess } from './backend-process.js';
+import { backendUsage, startBackendProcess, usageBetween, type BackendProcess, type BackendUsage } from './backend-process.js';
 import { BackendClient } from './backend-client.js';
 import { LiveTimeline } from './live-timeline.js';
 import { reconcile } from './reconcile.js';
@@ -187,14 +187,14 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       display?.update(point);
     };
     const ticker = setInterval(tick, 1000);
-    const backendCpuBefore = backend?.cpuMicros() ?? null;
-    // Back-end CPU at the edges of the steady window (end of warm-up .. end of arrivals).
-    const backendSteady: { start: number | null; end: number | null } = { start: null, end: null };
+    const backendBefore = backend ? backendUsage(backend) : null;
+    // Back-end CPU and disk writes at the edges of the steady window (end of warm-up .. end of arrivals).
+    const backendSteady: { start: BackendUsage | null; end: BackendUsage | null } = { start: null, end: null };
     const onPhase = (phase: 'steady-start' | 'steady-end'): void => {
       if (!backend) return;
       try {
-        if (phase === 'steady-start') backendSteady.start = backend.cpuMicros();
-        else backendSteady.end = backend.cpuMicros();
+        if (phase === 'steady-start') backendSteady.start = backendUsage(backend);
+        else backendSteady.end = backendUsage(backend);
       } catch {
         // the back end is gone; the run will say so
       }
@@ -209,7 +209,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       tick();
       display?.finish();
     }
-    const backendCpu = backend && backendCpuBefore !== null ? backend.cpuMicros() - backendCpuBefore : null;
+    const backendRun = backend && backendBefore ? usageBetween(backendBefore, backendUsage(backend)) : null;
 
     const allBilled = await api.completedSessions().catch((err: Error) => {
       throw new RunBrokenError(`cannot fetch billed sessions from ${api.baseUrl}: ${err.message}${backend ? `\n${backend.output()}` : ''}`);
@@ -223,8 +223,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       target: opts.target ?? 'embedded',
       startedAt,
       wallMs: Math.round(performance.now() - wallStart),
-      backendCpu,
-      backendSteadyCpu: backendSteady.start !== null && backendSteady.end !== null ? backendSteady.end - backendSteady.start : null,
+      backendRun,
+      backendSteady: backendSteady.start && backendSteady.end ? usageBetween(backendSteady.start, backendSteady.end) : null,
     });
     summary.billing.byDimension = billedByDimension(billed);
     // Only the embedded back end is known to send FinalCost; a foreign CSMS need not.
@@ -293,7 +293,7 @@ function buildSummary(
   config: FleetConfig,
   fleet: FleetResult,
   recon: ReturnType<typeof reconcile>,
-  run: { target: string; startedAt: Date; wallMs: number; backendCpu: number | null; backendSteadyCpu: number | null },
+  run: { target: string; startedAt: Date; wallMs: number; backendRun: BackendUsage | null; backendSteady: BackendUsage | null },
 ): Summary {
   const c = fleet.counters;
   // With a load model or a warm-up, throughput and CPU per call are judged on the steady window only.
@@ -303,7 +303,9 @@ function buildSummary(
   const transactions = steady ? steady.transactions : c.transactions;
   const perCall = (micros: number) => (calls ? Math.round((micros / calls) * 10) / 10 : 0);
   const fleetCpu = steady ? steady.cpuMicros : fleet.cpuMicros;
-  const backendCpu = steady ? run.backendSteadyCpu : run.backendCpu;
+  const backendWindow = steady ? run.backendSteady : run.backendRun;
+  const backendCpu = backendWindow?.cpuMicros ?? null;
+  const backendDisk = backendWindow?.diskWriteBytes ?? null;
   const steadySimFrom = Date.parse(config.simStart) + (config.warmUpMs ?? 0) * config.speed;
   const steadySimTo = Date.parse(config.simStart) + config.durationSimSec * 1000;
   const billedInWindow = recon.rows.filter((r) => {
@@ -343,6 +345,8 @@ function buildSummary(
       fleetCpuMicrosPerCall: perCall(fleetCpu),
       backendCpuMicros: backendCpu,
       backendCpuMicrosPerCall: backendCpu === null ? null : perCall(backendCpu),
+      backendDiskWriteBytes: backendDisk,
+      backendDiskBytesPerTransaction: backendDisk !== null && transactions > 0 ? Math.round(backendDisk / transactions) : null,
       cpuWindow: steady ? 'steady' : 'run',
       fleetRssBaselineBytes: rss?.baselineBytes,
       fleetRssBytes: rss?.loadedBytes ?? undefined,

@@ -45,6 +45,9 @@ describe('chargebench run (end to end)', () => {
     expect(summary.display!.runningCostDecreases).toBe(0);
     expect(summary.thresholds).toEqual([expect.objectContaining({ metric: 'sessions.mismatched', passed: true })]);
     expect(summary.resources.backendCpuMicrosPerCall).toBeGreaterThan(0);
+    // What the back end wrote towards its sqlite file: zero only where the scratch directory is on tmpfs.
+    expect(summary.resources.backendDiskWriteBytes).toEqual(expect.any(Number));
+    expect(result.stdout).toMatch(/^disk {7}back end [\d,.]+ KB written per transaction$/m);
 
     const junit = await readFile(join(dir, 'junit.xml'), 'utf8');
     expect(junit).toContain('every bill matches the oracle');

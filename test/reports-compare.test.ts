@@ -53,6 +53,19 @@ describe('compareSummaries', () => {
     expect(r.rows.find((x) => x.metric === 'sessions.mismatched')!.ratio).toBe(Infinity);
   });
 
+  it('flags more back-end disk writes per transaction, and shows them missing without flagging', () => {
+    const a = base();
+    a.resources.backendDiskBytesPerTransaction = 40_000;
+    const more = clone(a);
+    more.resources.backendDiskBytesPerTransaction = 60_000;
+    const r = compareSummaries(a, more, { tolerance: 0.1 });
+    expect(r.rows.filter((x) => x.regression).map((x) => x.metric)).toEqual(['disk.backendBytesPerTransaction']);
+    expect(r.rows.find((x) => x.metric === 'disk.backendBytesPerTransaction')!.ratio).toBeCloseTo(1.5, 6);
+    const remote = clone(a);
+    remote.resources.backendDiskBytesPerTransaction = null;
+    expect(compareSummaries(a, remote, { tolerance: 0.1 }).regressions).toBe(0);
+  });
+
   it('improvements are never regressions', () => {
     const a = base();
     const b = clone(a);
