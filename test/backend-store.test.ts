@@ -35,6 +35,24 @@ describe('store', () => {
     await again.close();
   });
 
+  it("one unique start key serves a retried start and a charger's sessions by time; no second index per charger", async () => {
+    const s = await Store.open(join(dir, 'sessions-index.db'));
+    const indexes = await s.queryWriter<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' ORDER BY name");
+    expect(indexes.map((i) => i.name)).toEqual(['sessions_active', 'sessions_id_tag', 'sessions_start_key', 'sessions_started', 'sessions_token_group']);
+    const plan = async (sql: string) => (await s.queryWriter<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)).map((r) => r.detail).join('; ');
+    expect(await plan("SELECT * FROM sessions WHERE charger_id = 'A' AND started_at >= '2026-01-01' ORDER BY id")).toMatch(
+      /USING INDEX sessions_start_key \(charger_id=\? AND started_at>\?\)/,
+    );
+    expect(await plan("SELECT * FROM sessions WHERE charger_id = 'A' AND connector_id = 1 AND id_tag = 'T' AND started_at = 'x' AND meter_start = 0")).toMatch(
+      /USING INDEX sessions_start_key \(charger_id=\? AND started_at=\? AND connector_id=\? AND id_tag=\? AND meter_start=\?\)/,
+    );
+    const insert = `INSERT INTO sessions (id, charger_id, connector_id, id_tag, state, started_at, meter_start, time_zone, received_at)
+      VALUES (?1, 'A', 1, 'T', 'active', '2026-01-01T10:00:00.000Z', 100, 'UTC', '2026-01-01T10:00:00.000Z')`;
+    await s.queryWriter(insert, [1]);
+    await expect(s.queryWriter(insert, [2])).rejects.toThrow(/UNIQUE constraint failed/);
+    await s.close();
+  });
+
   it('a failing unit is rolled back alone; the rest of its batch commits', async () => {
     const db = await Db.open(join(dir, 'queue.db'));
     await db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');

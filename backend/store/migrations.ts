@@ -237,6 +237,14 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'CDRs are immutable; post a correction instead');
   END;
   `,
+  // 3: one index fewer on sessions. The start key, led by (charger_id, started_at), also serves
+  // a charger's sessions by time, so sessions_charger goes: every StartTransaction wrote a page
+  // of each at a random place (uniqueness is over the same five columns as before).
+  `
+  DROP INDEX sessions_charger;
+  DROP INDEX sessions_start_key;
+  CREATE UNIQUE INDEX sessions_start_key ON sessions (charger_id, started_at, connector_id, id_tag, meter_start);
+  `,
 ];
 
 export async function migrate(db: Db): Promise<{ from: number; to: number }> {
