@@ -191,12 +191,16 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     }
   }
 
-  /** Nothing in flight or queued, and no visit waiting for an answer. */
+  /**
+   * Nothing in flight or queued, no visit waiting for an answer, and no stopped transaction whose
+   * driver is still plugged in: its truth is written at the unplug (a remote stop or a refused
+   * start ends the transaction before the planned departure, which the drain waits for).
+   */
   get settled(): boolean {
     if (!this.connection.isIdle || this.awaitingFinalCost.size > 0) return false;
     for (const c of this.connectors) {
       const v = c.visit;
-      if (v && (v.phase === 'authorizing' || v.phase === 'starting' || v.phase === 'charging')) return false;
+      if (v && (v.phase === 'authorizing' || v.phase === 'starting' || v.phase === 'charging' || v.phase === 'stopped')) return false;
     }
     return true;
   }

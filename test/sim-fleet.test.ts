@@ -3,34 +3,17 @@
 
 import type { AddressInfo } from 'node:net';
 import hdr from 'hdr-histogram-js';
-import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultWorkers, fleetCapacity, runFleet } from '../sim/fleet.js';
 import type { FleetConfig, FleetProgress, FleetResult, TruthSession } from '../sim/types.js';
 import { ensureBuilt } from './helpers/ensure-built.js';
-
-const { RPCServer } = ocppRpc as unknown as { RPCServer: new (o: object) => RpcServer };
-
-interface RpcClient {
-  identity: string;
-  handle(method: string | ((e: { method: string; params: any }) => unknown), fn?: (e: { params: any }) => unknown): void;
-  call(method: string, params: object): Promise<any>;
-  sendRaw(msg: string): void;
-  on(ev: string, fn: (e: any) => void): void;
-}
-interface RpcServer {
-  on(ev: 'client', fn: (c: RpcClient) => void): void;
-  listen(port: number, host: string): Promise<import('node:http').Server>;
-  close(o?: object): Promise<void>;
-}
+import { RPCServer, type RpcClient } from './helpers/rpc-server.js';
 
 interface Logged {
   identity: string;
   action: string;
   params: any;
 }
-
-
 
 async function startCsms(opts: { strict: boolean; answerDelayMs?: number }) {
   const log: Logged[] = [];

@@ -2,28 +2,14 @@
 // small in-test CSMS (ocpp-rpc, strict), rejects malformed ones, and keeps what it was shown in
 // the truth record of each session, including a FinalCost that arrives after the stop.
 import type { AddressInfo } from 'node:net';
-import ocppRpc from 'ocpp-rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFleet } from '../sim/fleet.js';
 import type { FleetConfig, FleetResult } from '../sim/types.js';
 import { ensureBuilt } from './helpers/ensure-built.js';
+import { RPCServer } from './helpers/rpc-server.js';
 
-const { RPCServer } = ocppRpc as unknown as { RPCServer: new (o: object) => RpcServer };
 const VENDOR = 'org.openchargealliance.costmsg';
 const PRICE_TEXT = '€0.4641/kWh, incl. 19 % VAT';
-
-interface RpcClient {
-  identity: string;
-  handle(fn: (e: { method: string; params: any }) => unknown): void;
-  call(method: string, params: object): Promise<any>;
-}
-interface RpcServer {
-  on(ev: 'client', fn: (c: RpcClient) => void): void;
-  listen(port: number, host: string): Promise<import('node:http').Server>;
-  close(o?: object): Promise<void>;
-}
-
-
 
 interface Sent {
   runningCosts: Array<{ timestamp: string; cost: string; meterWh: number }>;
