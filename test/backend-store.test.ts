@@ -53,6 +53,58 @@ describe('store', () => {
     await s.close();
   });
 
+  it('connector_status is folded from the history, last received first: on demand, and on opening after statuses the last fold missed', async () => {
+    const path = join(dir, 'fold.db');
+    const current = async (st: Store) =>
+      st.queryWriter<{ connector_id: number; status: string; at: string }>(
+        "SELECT connector_id, status, at FROM connector_status WHERE charger_id = 'F1' ORDER BY connector_id",
+      );
+    const status = (st: Store, connector: number, value: string, at: string) =>
+      st.commit(st.op('status', ['F1', connector, value, 'NoError', null, null, null, at, 1, at]));
+    const s = await Store.open(path);
+    await status(s, 1, 'Charging', '2026-03-02T10:05:00.000Z');
+    // Sent later with an earlier timestamp: arrival order decides, as a trigger per row did.
+    await status(s, 1, 'Available', '2026-03-02T10:00:00.000Z');
+    await status(s, 2, 'Faulted', '2026-03-02T10:01:00.000Z');
+    expect(await current(s)).toEqual([]);
+    await s.foldConnectorStatus();
+    expect(await current(s)).toEqual([
+      { connector_id: 1, status: 'Available', at: '2026-03-02T10:00:00.000Z' },
+      { connector_id: 2, status: 'Faulted', at: '2026-03-02T10:01:00.000Z' },
+    ]);
+    await s.close();
+    // A status committed after the last fold, then the process died: the next open folds it.
+    const raw = await Db.open(path);
+    await raw.run(
+      "INSERT INTO status_history (charger_id, connector_id, status, error_code, at, at_from_message, received_at) VALUES ('F1', 2, 'Available', 'NoError', ?1, 1, ?1)",
+      ['2026-03-02T10:02:00.000Z'],
+    );
+    await raw.close();
+    const again = await Store.open(path);
+    expect((await current(again)).map((r) => r.status)).toEqual(['Available', 'Available']);
+    await again.close();
+  });
+
+  it('migrating a database whose connector_status a trigger kept marks all of its history folded', async () => {
+    const raw = await Db.open(join(dir, 'v3.db'));
+    for (const m of MIGRATIONS.slice(0, 3)) await raw.exec(m);
+    await raw.exec('PRAGMA user_version = 3');
+    for (const [i, value] of ['Preparing', 'Charging'].entries()) {
+      await raw.run(
+        "INSERT INTO status_history (charger_id, connector_id, status, error_code, at, at_from_message, received_at) VALUES ('M1', 1, ?1, 'NoError', ?2, 1, ?2)",
+        [value, `2026-03-02T10:0${i}:00.000Z`],
+      );
+    }
+    await raw.close();
+    const s = await Store.open(join(dir, 'v3.db'));
+    const [mark] = await s.queryWriter<{ value: string }>("SELECT value FROM settings WHERE key = 'connector_status_folded_upto'");
+    expect(Number(mark.value)).toBe(2);
+    expect(await s.queryWriter('SELECT charger_id, status FROM connector_status')).toEqual([{ charger_id: 'M1', status: 'Charging' }]);
+    const triggers = await s.queryWriter("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'status_history'");
+    expect(triggers).toEqual([]);
+    await s.close();
+  });
+
   it('a failing unit is rolled back alone; the rest of its batch commits', async () => {
     const db = await Db.open(join(dir, 'queue.db'));
     await db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');

@@ -154,6 +154,7 @@ describe('merged group commit', () => {
       }
       stops.push(s.commit(s.op('unmatchedStop', ['C1', 77, null, at(30), 5, null, null, at(30)])));
       await Promise.all(stops);
+      await s.foldConnectorStatus();
       const stats = s.stats();
       const dump: Record<string, unknown[]> = { stats: [multiRow ? stats.mergedBatches > 0 : stats.mergedBatches === 0] };
       for (const [table, order] of [

@@ -245,6 +245,14 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX sessions_start_key;
   CREATE UNIQUE INDEX sessions_start_key ON sessions (charger_id, started_at, connector_id, id_tag, meter_start);
   `,
+  // 4: the current status per connector is folded from the history every few seconds and before
+  // it is read (Store.foldConnectorStatus), no longer by a trigger on every row: that trigger
+  // wrote a page of connector_status at a random place for every StatusNotification. The
+  // setting says up to which history row the table is folded; all of it, until now.
+  `
+  DROP TRIGGER status_history_current;
+  INSERT INTO settings (key, value) VALUES ('connector_status_folded_upto', (SELECT COALESCE(MAX(id), 0) FROM status_history));
+  `,
 ];
 
 export async function migrate(db: Db): Promise<{ from: number; to: number }> {

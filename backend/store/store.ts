@@ -35,6 +35,14 @@ const WRITE_SQL = {
   tariffSupersede: `UPDATE tariffs SET superseded = 1 WHERE id = ?1 AND vid < ?2
     AND COALESCE(valid_from, '') = COALESCE(?3, '') AND COALESCE(valid_to, '') = COALESCE(?4, '')`,
   setting: `INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  // The latest history row of each connector since the last fold, in arrival order, then the mark.
+  connectorStatusFold: `INSERT INTO connector_status (charger_id, connector_id, status, error_code, at, received_at)
+    SELECT charger_id, connector_id, status, error_code, at, received_at FROM status_history
+    WHERE id > (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'connector_status_folded_upto') ORDER BY id
+    ON CONFLICT (charger_id, connector_id) DO UPDATE SET
+      status = excluded.status, error_code = excluded.error_code, at = excluded.at, received_at = excluded.received_at`,
+  connectorStatusFoldMark: `UPDATE settings SET value = (SELECT COALESCE(MAX(id), 0) FROM status_history)
+    WHERE key = 'connector_status_folded_upto'`,
   sessionStart: `INSERT INTO sessions (id, charger_id, connector_id, id_tag, state, started_at, meter_start, reservation_id,
       tariff_vid, tariff_id, time_zone, received_at, tariff_scope, location_id, token_group, auth_method)
     VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
@@ -139,19 +147,34 @@ const READ_SQL = {
  */
 export const WAL_CHECKPOINT_PAGES = 10_000;
 
+/**
+ * How often connector_status catches up with status_history: a few dozen pages rewritten once
+ * per interval instead of one page per StatusNotification. Reads fold first, so they are exact.
+ */
+export const CONNECTOR_STATUS_FOLD_MS = 5_000;
+
 export type WriteName = keyof typeof WRITE_SQL;
 export type ReadName = keyof typeof READ_SQL;
 
 export interface StoreStats extends WriteStats {}
 
 export class Store {
+  private readonly foldTimer: NodeJS.Timeout;
+  private foldedAtUnits = -1;
+
   private constructor(
     readonly writer: Db,
     readonly reader: Db,
     readonly queue: WriteQueue,
     private readonly w: Record<WriteName, Stmt>,
     private readonly r: Record<ReadName, Stmt>,
-  ) {}
+  ) {
+    this.foldTimer = setInterval(() => {
+      // Only when something was committed since the last fold.
+      if (this.queue.stats.committedUnits !== this.foldedAtUnits) this.foldConnectorStatus().catch(() => undefined);
+    }, CONNECTOR_STATUS_FOLD_MS);
+    this.foldTimer.unref();
+  }
 
   /** opts.multiRow: false runs every batch unit by unit (the reference the merged form must equal). */
   static async open(path: string, opts: { maxBatch?: number; multiRow?: boolean } = {}): Promise<Store> {
@@ -175,7 +198,17 @@ export class Store {
       multiRow.set(w[k], new MultiRowSql(m.sql, m.keyParam));
     }
     const queue = await WriteQueue.create(writer, opts.maxBatch ?? 500, multiRow);
-    return new Store(writer, reader, queue, w, r);
+    const store = new Store(writer, reader, queue, w, r);
+    // Statuses committed after the last fold, before a crash, are folded now.
+    await store.foldConnectorStatus();
+    return store;
+  }
+
+  /** Brings connector_status up to the latest committed status of each connector. */
+  async foldConnectorStatus(): Promise<void> {
+    await this.commit(this.op('connectorStatusFold', []), this.op('connectorStatusFoldMark', []));
+    // A unit that shared the fold's batch but came after it is left to the next fold; reads fold first anyway.
+    this.foldedAtUnits = this.queue.stats.committedUnits;
   }
 
   /** One write of a unit of work. */
@@ -211,6 +244,8 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.foldTimer);
+    await this.foldConnectorStatus().catch(() => undefined);
     await this.queue.close();
     await this.reader.close();
     // Fold the WAL back into the main file so the db file alone is complete.
