@@ -415,7 +415,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     v.phase = 'charging';
     this.ctx.metrics.counters.sessionsActive++;
     this.setStatus(c, meter.state === 'charging' ? 'Charging' : 'SuspendedEV', v.startSec);
-    if (!this.minimalMessages) this.sample(v, v.startSec);
+    if (!this.minimalMessages) this.sample(v, v.startSec, 'Transaction.Begin');
     this.planBoundary(v);
   }
 
@@ -425,9 +425,9 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private onBoundary(v: Visit, sec: number): void {
     if (v.phase !== 'charging' || v.boundaryEvent === null || v.boundaryEvent.simMs !== sec * 1000) return;
-    // Minimal: a reading due at the departure is the closing one, which StopTransaction carries
-    // (the stop, at the same instant, runs next and cancels this event).
-    if (this.minimalMessages && sec === v.departSec) return;
+    // A reading due at the departure is the closing one (Transaction.End), which the stop, at the
+    // same instant, sends next (minimal: inside StopTransaction) and cancels this event.
+    if (sec === v.departSec) return;
     this.stepTo(v, sec);
     this.planBoundary(v);
   }
@@ -461,19 +461,19 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const stopSec = Math.max(sec, meter.intervalStartSec);
     while (meter.nextBoundarySec() <= stopSec) {
       const at = meter.nextBoundarySec();
-      // Minimal: a reading due at the stop instant (periodic, or the target charge reached) is the
-      // closing reading, sent below; a state change at that instant lasts no time and goes unsent.
-      if (this.minimalMessages && at === stopSec) meter.advanceTo(at);
+      // A reading due at the stop instant (periodic, or the target charge reached) is the closing
+      // reading, sent below; a state change at that instant lasts no time and goes unsent.
+      if (at === stopSec) meter.advanceTo(at);
       else this.stepTo(v, at);
     }
     meter.finish(stopSec);
-    // The reading at the stop, unless one at this instant already went out (a remote stop or reset
-    // on the sample grid). Minimal: it rides in StopTransaction (1.6 transactionData) rather than
-    // in a MeterValues of its own just before it.
+    // The reading at the stop (Transaction.End), unless one at this instant already went out (a
+    // remote stop or reset on the sample grid). Minimal: it rides in StopTransaction (1.6
+    // transactionData) rather than in a MeterValues of its own just before it.
     let closing: MeterSample | undefined;
     if (v.lastSampleSec !== stopSec) {
       if (this.minimalMessages) closing = this.meterSample(v, stopSec, 'Transaction.End');
-      else this.sample(v, stopSec);
+      else this.sample(v, stopSec, 'Transaction.End');
     }
     this.ctx.scheduler.cancel(v.boundaryEvent);
     v.boundaryEvent = null;

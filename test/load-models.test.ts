@@ -84,6 +84,8 @@ let url = '';
 let received: string[] = [];
 /** The StopTransaction payloads it received. */
 let stops: Array<{ meterStop: number; timestamp: string; transactionData?: Array<{ timestamp: string; sampledValue: Array<Record<string, string>> }> }> = [];
+/** The context of every MeterValues reading it received. */
+let meterContexts: string[] = [];
 
 beforeAll(async () => {
   ensureBuilt(); // the fleet's workers run the built simulator
@@ -93,6 +95,11 @@ beforeAll(async () => {
     client.handle(({ method, params }) => {
       received.push(method === 'StatusNotification' ? `${method}:${(params as { status: string }).status}` : method);
       if (method === 'StopTransaction') stops.push(params as (typeof stops)[number]);
+      if (method === 'MeterValues') {
+        for (const mv of (params as { meterValue: Array<{ sampledValue: Array<{ context?: string }> }> }).meterValue) {
+          meterContexts.push(mv.sampledValue[0]?.context ?? 'Sample.Periodic');
+        }
+      }
       const now = new Date().toISOString();
       switch (method) {
         case 'BootNotification':
@@ -163,9 +170,11 @@ describe('open model (arrival rate) in the fleet', () => {
     };
     received = [];
     stops = [];
+    meterContexts = [];
     const full = await runFleet(cfg);
     const fullMsgs = received.slice();
     const fullStops = stops.slice();
+    const fullContexts = meterContexts.slice();
     received = [];
     stops = [];
     const minimal = await runFleet({ ...cfg, transactionMessages: 'minimal', costDisplay: false });
@@ -186,6 +195,9 @@ describe('open model (arrival rate) in the fleet', () => {
     expect(perTx(fullMsgs, full.counters.transactions)).toMatchObject({ 'StatusNotification:Preparing': 1, 'StatusNotification:Finishing': 1, MeterValues: 3 });
     expect(fullStops.length).toBe(full.counters.transactions);
     expect(fullStops.every((s) => s.transactionData === undefined)).toBe(true);
+    // ... tagged as 1.6 says: the start reading Transaction.Begin, the closing one Transaction.End.
+    const contextCounts = Object.fromEntries(['Transaction.Begin', 'Sample.Periodic', 'Transaction.End'].map((c) => [c, fullContexts.filter((x) => x === c).length]));
+    expect(contextCounts).toEqual({ 'Transaction.Begin': full.counters.transactions, 'Sample.Periodic': full.counters.transactions, 'Transaction.End': full.counters.transactions });
     // Minimal: the closing reading rides in StopTransaction, at the stop instant, equal to meterStop.
     expect(stops.length).toBe(tx);
     for (const s of stops) {
