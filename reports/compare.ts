@@ -107,6 +107,7 @@ function differences(a: Summary, b: Summary): string[] {
   };
   differ('transaction messages', a.transactionMessages, b.transactionMessages);
   differ('cost display', a.costDisplay, b.costDisplay);
+  differ('meter sample interval (s)', a.meterValueSampleIntervalSec, b.meterValueSampleIntervalSec);
   differ('chargers', a.chargers, b.chargers);
   differ('load', a.load, b.load);
   differ('fleet workers', a.workers, b.workers);

@@ -133,6 +133,7 @@ function mergeSummaries(all: Summary[]): Summary {
     connectors: sum((s) => s.connectors),
     // Shards of one run share the scenario, so its transaction shape.
     transactionMessages: first.transactionMessages,
+    meterValueSampleIntervalSec: first.meterValueSampleIntervalSec,
     costDisplay: first.costDisplay,
     workers: sum((s) => s.workers),
     sessions: sumSessions(all.map((s) => s.sessions)),

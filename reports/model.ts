@@ -54,6 +54,8 @@ export interface Summary {
   /** What a transaction sends ('full' or 'minimal') and whether chargers show cost messages; absent in older summaries. */
   transactionMessages?: 'full' | 'minimal';
   costDisplay?: boolean;
+  /** MeterValueSampleInterval of the chargers, sim seconds (how many MeterValues a transaction sends); absent in older summaries. */
+  meterValueSampleIntervalSec?: number;
   workers: number;
   sessions: SessionCounts;
   billing: {

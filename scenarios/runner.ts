@@ -354,6 +354,7 @@ function buildSummary(
     },
     ...(config.load ? { load: { model: config.load.kind, ...loadFields(config.load) } } : {}),
     transactionMessages: config.transactionMessages ?? 'full',
+    meterValueSampleIntervalSec: config.meterValueSampleIntervalSec,
     costDisplay: config.costDisplay !== false,
     warmUpMs: config.warmUpMs ?? 0,
     chargersConnectedMax: connectedMax,

@@ -24,6 +24,7 @@ describe('chargebench run (end to end)', () => {
     expect(summary.target).toBe('embedded');
     expect(summary.passed).toBe(true);
     expect(summary.chargers).toBe(20);
+    expect(summary.meterValueSampleIntervalSec).toBe(120);
     expect(summary.sessions.truth).toBeGreaterThan(10);
     expect(summary.sessions.billed).toBe(summary.sessions.truth);
     expect(summary.sessions.matched).toBe(summary.sessions.truth);

@@ -106,6 +106,10 @@ describe('compareSummaries', () => {
     // An older summary without the fields is not a difference.
     const { transactionMessages: _t, ...older } = a;
     expect(compareSummaries(older as Summary, b, { tolerance: 0.1 }).notes).toEqual(['the runs differ in cost display (A true, B false)']);
+    // The sample interval sets how many MeterValues a transaction sends.
+    expect(compareSummaries({ ...a, meterValueSampleIntervalSec: 30 }, { ...clone(a), meterValueSampleIntervalSec: 300 }, { tolerance: 0.1 }).notes).toEqual([
+      'the runs differ in meter sample interval (s) (A 30, B 300)',
+    ]);
     // Fleet workers change the fleet's CPU per call.
     expect(compareSummaries(a, { ...clone(a), workers: a.workers + 1 }, { tolerance: 0.1 }).notes).toEqual([
       `the runs differ in fleet workers (A ${a.workers}, B ${a.workers + 1})`,
