@@ -344,7 +344,8 @@ export function createApi(ctx: ApiContext): express.Express {
       last_boot_at: string | null;
       last_heartbeat_at: string | null;
     }>('SELECT * FROM chargers ORDER BY id');
-    await store.foldConnectorStatus();
+    // Exact unless the store is closing: then what was folded last.
+    await store.foldConnectorStatus().catch(() => undefined);
     const statuses = await store.query<{ charger_id: string; connector_id: number; status: string; error_code: string; at: string }>(
       'SELECT charger_id, connector_id, status, error_code, at FROM connector_status ORDER BY charger_id, connector_id',
     );

@@ -85,6 +85,23 @@ describe('store', () => {
     await again.close();
   });
 
+  it('a fold is a batch of its own, so the statuses around it still commit merged', async () => {
+    const s = await Store.open(join(dir, 'fold-alone.db'));
+    const before = s.stats();
+    const status = (i: number) => s.commit(s.op('status', ['A1', 1 + (i % 2), i % 3 === 0 ? 'Charging' : 'Available', 'NoError', null, null, null, `2026-03-02T10:00:${String(i).padStart(2, '0')}.000Z`, 1, 'x']));
+    const units = [...Array.from({ length: 10 }, (_, i) => status(i)), s.foldConnectorStatus(), ...Array.from({ length: 10 }, (_, i) => status(10 + i))];
+    await Promise.all(units);
+    const after = s.stats();
+    expect(after.commits - before.commits).toBe(3);
+    expect(after.mergedBatches - before.mergedBatches).toBe(2);
+    // The fold saw the ten statuses before it: connector 1 last had i = 8, connector 2 i = 9.
+    expect(await s.queryWriter("SELECT connector_id, status FROM connector_status WHERE charger_id = 'A1' ORDER BY connector_id")).toEqual([
+      { connector_id: 1, status: 'Available' },
+      { connector_id: 2, status: 'Charging' },
+    ]);
+    await s.close();
+  });
+
   it('migrating a database whose connector_status a trigger kept marks all of its history folded', async () => {
     const raw = await Db.open(join(dir, 'v3.db'));
     for (const m of MIGRATIONS.slice(0, 3)) await raw.exec(m);

@@ -38,11 +38,12 @@ const WRITE_SQL = {
   // The latest history row of each connector since the last fold, in arrival order, then the mark.
   connectorStatusFold: `INSERT INTO connector_status (charger_id, connector_id, status, error_code, at, received_at)
     SELECT charger_id, connector_id, status, error_code, at, received_at FROM status_history
-    WHERE id > (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'connector_status_folded_upto') ORDER BY id
+    WHERE id > COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'connector_status_folded_upto'), 0) ORDER BY id
     ON CONFLICT (charger_id, connector_id) DO UPDATE SET
       status = excluded.status, error_code = excluded.error_code, at = excluded.at, received_at = excluded.received_at`,
-  connectorStatusFoldMark: `UPDATE settings SET value = (SELECT COALESCE(MAX(id), 0) FROM status_history)
-    WHERE key = 'connector_status_folded_upto'`,
+  connectorStatusFoldMark: `INSERT INTO settings (key, value)
+    VALUES ('connector_status_folded_upto', (SELECT COALESCE(MAX(id), 0) FROM status_history))
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   sessionStart: `INSERT INTO sessions (id, charger_id, connector_id, id_tag, state, started_at, meter_start, reservation_id,
       tariff_vid, tariff_id, time_zone, received_at, tariff_scope, location_id, token_group, auth_method)
     VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
@@ -170,8 +171,8 @@ export class Store {
     private readonly r: Record<ReadName, Stmt>,
   ) {
     this.foldTimer = setInterval(() => {
-      // Only when something was committed since the last fold.
-      if (this.queue.stats.committedUnits !== this.foldedAtUnits) this.foldConnectorStatus().catch(() => undefined);
+      // Only when something was submitted since the last fold.
+      if (this.queue.stats.units !== this.foldedAtUnits) this.foldConnectorStatus().catch(() => undefined);
     }, CONNECTOR_STATUS_FOLD_MS);
     this.foldTimer.unref();
   }
@@ -199,16 +200,22 @@ export class Store {
     }
     const queue = await WriteQueue.create(writer, opts.maxBatch ?? 500, multiRow);
     const store = new Store(writer, reader, queue, w, r);
-    // Statuses committed after the last fold, before a crash, are folded now.
-    await store.foldConnectorStatus();
+    try {
+      // Statuses committed after the last fold, before a crash, are folded now.
+      await store.foldConnectorStatus();
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
     return store;
   }
 
   /** Brings connector_status up to the latest committed status of each connector. */
   async foldConnectorStatus(): Promise<void> {
-    await this.commit(this.op('connectorStatusFold', []), this.op('connectorStatusFoldMark', []));
-    // A unit that shared the fold's batch but came after it is left to the next fold; reads fold first anyway.
-    this.foldedAtUnits = this.queue.stats.committedUnits;
+    // Every unit submitted before this one is in the fold: the queue commits in order.
+    const upto = this.queue.stats.units + 1;
+    await this.queue.submit([this.op('connectorStatusFold', []), this.op('connectorStatusFoldMark', [])], { alone: true });
+    this.foldedAtUnits = upto;
   }
 
   /** One write of a unit of work. */
@@ -245,6 +252,7 @@ export class Store {
 
   async close(): Promise<void> {
     clearInterval(this.foldTimer);
+    await this.queue.drain();
     await this.foldConnectorStatus().catch(() => undefined);
     await this.queue.close();
     await this.reader.close();

@@ -17,6 +17,8 @@ export type Op = readonly [Stmt, SqlParams];
 
 interface Unit {
   ops: readonly Op[];
+  /** Runs as a batch of its own (its writes have no multi-row form; the batches around it stay merged). */
+  alone: boolean;
   resolve: () => void;
   reject: (err: Error) => void;
   error: Error | null;
@@ -88,12 +90,15 @@ export class WriteQueue {
     );
   }
 
-  /** Resolves once the unit is committed; rejects if the unit (or its batch's COMMIT) failed. */
-  submit(ops: readonly Op[]): Promise<void> {
+  /**
+   * Resolves once the unit is committed; rejects if the unit (or its batch's COMMIT) failed.
+   * opts.alone: the unit is its own batch, for an occasional write without a multi-row form.
+   */
+  submit(ops: readonly Op[], opts: { alone?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     if (ops.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ops, resolve, reject, error: null });
+      this.pending.push({ ops, alone: opts.alone === true, resolve, reject, error: null });
       this.stats.units++;
       if (!this.running && !this.scheduled) {
         this.scheduled = true;
@@ -126,8 +131,10 @@ export class WriteQueue {
     this.running = true;
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
-        this.pending = this.pending.length <= this.maxBatch ? [] : this.pending.slice(this.maxBatch);
+        const aloneAt = this.pending.findIndex((u) => u.alone);
+        const size = aloneAt === 0 ? 1 : Math.min(this.maxBatch, aloneAt === -1 ? this.pending.length : aloneAt);
+        const batch = size === this.pending.length ? this.pending : this.pending.slice(0, size);
+        this.pending = size === this.pending.length ? [] : this.pending.slice(size);
         if (batch.length > this.stats.maxBatch) this.stats.maxBatch = batch.length;
         await this.runBatch(batch);
       }
