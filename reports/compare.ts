@@ -90,9 +90,14 @@ export function compareSummaries(a: Summary, b: Summary, opts: CompareOptions): 
 
   push('cpu.fleetMicrosPerCall', num(a.resources?.fleetCpuMicrosPerCall), num(b.resources?.fleetCpuMicrosPerCall), 'lower-is-better');
   push('cpu.backendMicrosPerCall', num(a.resources?.backendCpuMicrosPerCall), num(b.resources?.backendCpuMicrosPerCall), 'lower-is-better');
-  // Only runs against the embedded back end know their disk writes.
-  const diskA = num(a.resources?.backendDiskBytesPerTransaction);
-  const diskB = num(b.resources?.backendDiskBytesPerTransaction);
+  // Only runs against the embedded back end know their disk writes, and a database on tmpfs
+  // writes none: 0 is shown but compared with nothing.
+  const diskOf = (s: Summary) => {
+    const v = num(s.resources?.backendDiskBytesPerTransaction);
+    return v === 0 ? null : v;
+  };
+  const diskA = diskOf(a);
+  const diskB = diskOf(b);
   if (diskA !== null || diskB !== null) push('disk.backendBytesPerTransaction', diskA, diskB, 'lower-is-better');
 
   const labels = opts.labels ?? (a.scenario && b.scenario && a.scenario !== b.scenario ? { a: a.scenario, b: b.scenario } : { a: 'A', b: 'B' });

@@ -64,6 +64,10 @@ describe('compareSummaries', () => {
     const remote = clone(a);
     remote.resources.backendDiskBytesPerTransaction = null;
     expect(compareSummaries(a, remote, { tolerance: 0.1 }).regressions).toBe(0);
+    // A database on tmpfs writes nothing to disk: no ratio against a run on disk.
+    const tmpfs = clone(a);
+    tmpfs.resources.backendDiskBytesPerTransaction = 0;
+    expect(compareSummaries(tmpfs, a, { tolerance: 0.1 }).regressions).toBe(0);
   });
 
   it('improvements are never regressions', () => {

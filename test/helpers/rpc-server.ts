@@ -5,6 +5,10 @@ export interface RpcClient {
   identity: string;
   handle(fn: (e: { method: string; params: any }) => unknown): void;
   call(method: string, params: object): Promise<any>;
+  /** Every frame, in and out, as text. */
+  on(ev: 'message', fn: (e: { message: string; outbound: boolean }) => void): void;
+  /** A frame exactly as given, valid or not. */
+  sendRaw(frame: string): void;
 }
 
 export interface RpcServer {
