@@ -68,6 +68,8 @@ function checkSameRun(inputs: readonly ShardInput[]): void {
     ['sim start', (r) => r.summary.simStart],
     ['sim speed', (r) => r.summary.simSpeed],
     ['load model', (r) => r.summary.load ?? null],
+    ['transaction shape', (r) => r.summary.transactionMessages ?? null],
+    ['meter sample interval', (r) => r.summary.meterValueSampleIntervalSec ?? null],
     ['warm-up', (r) => r.summary.warmUpMs ?? 0],
     ['currency', (r) => r.summary.billing.currency],
     ['thresholds', (r) => sortedKeys(r.thresholds)],

@@ -75,6 +75,8 @@ describe('report merge refuses what is not one sharded run', () => {
     expect(() => mergeRunResults([shard(1, 2), shard(2, 2, { summary: { seed: 2 } })])).toThrow(/seed differs.*shard-2\/result\.json: 2/);
     expect(() => mergeRunResults([shard(1, 2), shard(2, 3)])).toThrow(/shard count differs/);
     expect(() => mergeRunResults([shard(1, 2), shard(2, 2, { summary: { target: 'ws://elsewhere/ocpp' } })])).toThrow(/target differs/);
+    expect(() => mergeRunResults([shard(1, 2), shard(2, 2, { summary: { meterValueSampleIntervalSec: 30 } })])).toThrow(/meter sample interval differs/);
+    expect(() => mergeRunResults([shard(1, 2), shard(2, 2, { summary: { transactionMessages: 'minimal' } })])).toThrow(/transaction shape differs/);
     expect(() => mergeRunResults([shard(1, 2), shard(2, 2, { thresholds: {} })])).toThrow(ResultError);
   });
 
