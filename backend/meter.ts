@@ -1,5 +1,5 @@
 // OCPP 1.6 sampled values: defaults, unit normalisation, and what billing needs from them.
-import { Decimal } from 'decimal.js';
+import { Dec } from './billing/money.js';
 import type { MeterReading } from './billing/periods.js';
 import { isCanonicalUtc } from './billing/local-time.js';
 
@@ -32,18 +32,18 @@ export function energyWh(sv: SampledValue16): string | null {
   return unit === 'kWh' ? d.times(1000).toString() : d.toString();
 }
 
-function toDecimal(value: string): Decimal | null {
+function toDecimal(value: string): Dec | null {
   const t = value.trim();
   if (t === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return null;
   try {
-    return new Decimal(t);
+    return new Dec(t);
   } catch {
     return null;
   }
 }
 
 /** Power in W (W or kW), null if not a number or another unit. */
-function powerW(sv: SampledValue16): Decimal | null {
+function powerW(sv: SampledValue16): Dec | null {
   const unit = sv.unit ?? 'W';
   if (unit !== 'W' && unit !== 'kW') return null;
   const d = toDecimal(sv.value);
@@ -51,7 +51,7 @@ function powerW(sv: SampledValue16): Decimal | null {
   return unit === 'kW' ? d.times(1000) : d;
 }
 
-function currentA(sv: SampledValue16): Decimal | null {
+function currentA(sv: SampledValue16): Dec | null {
   const unit = sv.unit ?? 'A';
   if (unit !== 'A') return null;
   return toDecimal(sv.value);
@@ -60,11 +60,11 @@ function currentA(sv: SampledValue16): Decimal | null {
 const PHASES = new Set(['L1', 'L2', 'L3', 'L1-N', 'L2-N', 'L3-N']);
 
 /** Sum a per-phase quantity: a phase-less sample is the total; otherwise add the line phases. */
-function total(values: Array<{ phase?: string; v: Decimal }>): string | undefined {
+function total(values: Array<{ phase?: string; v: Dec }>): string | undefined {
   if (values.length === 0) return undefined;
   const whole = values.find((x) => x.phase === undefined);
   if (whole) return whole.v.toString();
-  let sum = new Decimal(0);
+  let sum = new Dec(0);
   let any = false;
   for (const x of values) {
     if (x.phase && PHASES.has(x.phase)) {
@@ -81,8 +81,8 @@ function total(values: Array<{ phase?: string; v: Decimal }>): string | undefine
  */
 export function readingOf(mv: MeterValue16, at: string): MeterReading | null {
   let register: string | null = null;
-  const powers: Array<{ phase?: string; v: Decimal }> = [];
-  const currents: Array<{ phase?: string; v: Decimal }> = [];
+  const powers: Array<{ phase?: string; v: Dec }> = [];
+  const currents: Array<{ phase?: string; v: Dec }> = [];
   for (const sv of mv.sampledValue) {
     const measurand = sv.measurand ?? DEFAULT_MEASURAND;
     if (measurand === 'Energy.Active.Import.Register') {

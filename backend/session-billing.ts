@@ -2,7 +2,7 @@
 // Given what a charger reported during a session, build the PeriodInput, call
 // buildChargingPeriods and priceSession, and return what the store keeps. Pure and
 // synchronous: it runs while the StopTransaction unit of work is being assembled.
-import { Decimal } from 'decimal.js';
+import { Dec } from './billing/money.js';
 import { buildChargingPeriods, type MeterReading, type StateChange } from './billing/periods.js';
 import { priceSession } from './billing/pricing.js';
 import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
@@ -69,10 +69,10 @@ export function billSession(f: SessionFacts): SessionBill {
     .filter(({ t }) => t >= startMs && t <= stopMs)
     .sort((a, b) => a.t - b.t);
   const readings: MeterReading[] = [{ at: f.startedAt, registerWh: String(f.meterStartWh) }];
-  let last = new Decimal(f.meterStartWh);
-  let energy = new Decimal(0);
+  let last = new Dec(f.meterStartWh);
+  let energy = new Dec(0);
   let resetSeen = false;
-  const advance = (v: Decimal): void => {
+  const advance = (v: Dec): void => {
     if (v.lt(last)) {
       resetSeen = true;
       energy = energy.plus(v.gt(0) ? v : 0);
@@ -81,7 +81,7 @@ export function billSession(f: SessionFacts): SessionBill {
   };
   for (const { r, t } of inside) {
     if (t === stopMs) continue; // the stop register below stands for the stop instant
-    const v = new Decimal(r.registerWh);
+    const v = new Dec(r.registerWh);
     const copy: MeterReading = { at: r.at, registerWh: v.toString() };
     if (r.powerW !== undefined) copy.powerW = r.powerW;
     if (r.currentA !== undefined) copy.currentA = r.currentA;
@@ -95,12 +95,12 @@ export function billSession(f: SessionFacts): SessionBill {
   }
   // The stop register: a lost one (<= 0) is replaced by the last reading, so no energy is
   // invented after it; a lower one than the last reading is a reset (energy since reset).
-  let stopReg: Decimal;
+  let stopReg: Dec;
   if (f.meterStopWh <= 0) {
     flags.push('missing-stop-reading');
     stopReg = last;
   } else {
-    stopReg = new Decimal(f.meterStopWh);
+    stopReg = new Dec(f.meterStopWh);
     advance(stopReg);
   }
   if (resetSeen) flags.push('meter-reset');
@@ -191,16 +191,16 @@ export interface VatLine {
 
 /** VAT summary of an invoice: per VAT rate, the sum of line bases and of VAT (4 decimals, unrounded). */
 export function vatSummary(cost: CostBreakdown): VatLine[] {
-  const byRate = new Map<string, { base: Decimal; amount: Decimal; rate: string | null }>();
+  const byRate = new Map<string, { base: Dec; amount: Dec; rate: string | null }>();
   for (const l of cost.lines) {
     const key = l.vat ?? 'none';
     let e = byRate.get(key);
     if (!e) {
-      e = { base: new Decimal(0), amount: new Decimal(0), rate: l.vat };
+      e = { base: new Dec(0), amount: new Dec(0), rate: l.vat };
       byRate.set(key, e);
     }
     e.base = e.base.plus(l.excl_vat);
-    e.amount = e.amount.plus(new Decimal(l.incl_vat).minus(l.excl_vat));
+    e.amount = e.amount.plus(new Dec(l.incl_vat).minus(l.excl_vat));
   }
   return [...byRate.values()].map((e) => ({ rate: e.rate, base: e.base.toFixed(4), amount: e.amount.toFixed(4) }));
 }
