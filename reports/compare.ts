@@ -61,8 +61,8 @@ function num(v: unknown): number | null {
 /**
  * Compares throughput (higher is better), latency p50/p90/p99/max per action (lower is better),
  * sessions mismatched/missing/duplicate/unexpected (any increase is a regression), CPU per call
- * of fleet and back end and the back end's disk writes per transaction (lower is better). Rows whose value is missing on one side are shown but
- * never count as regressions.
+ * of fleet and back end and the back end's disk writes per transaction (lower is better). Rows
+ * whose value is missing on one side are shown but never count as regressions.
  */
 export function compareSummaries(a: Summary, b: Summary, opts: CompareOptions): ComparisonResult {
   const tol = opts.tolerance;
@@ -91,7 +91,7 @@ export function compareSummaries(a: Summary, b: Summary, opts: CompareOptions): 
   push('cpu.fleetMicrosPerCall', num(a.resources?.fleetCpuMicrosPerCall), num(b.resources?.fleetCpuMicrosPerCall), 'lower-is-better');
   push('cpu.backendMicrosPerCall', num(a.resources?.backendCpuMicrosPerCall), num(b.resources?.backendCpuMicrosPerCall), 'lower-is-better');
   // Only runs against the embedded back end know their disk writes, and a database on tmpfs
-  // writes none: 0 is shown but compared with nothing.
+  // writes none: its 0 counts as unknown, so it is never compared with a run on disk.
   const diskOf = (s: Summary) => {
     const v = num(s.resources?.backendDiskBytesPerTransaction);
     return v === 0 ? null : v;

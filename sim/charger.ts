@@ -200,7 +200,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     if (!this.connection.isIdle || this.awaitingFinalCost.size > 0) return false;
     for (const c of this.connectors) {
       const v = c.visit;
-      if (v && (v.phase === 'authorizing' || v.phase === 'starting' || v.phase === 'charging' || v.phase === 'stopped')) return false;
+      if (v && v.phase !== 'idle') return false;
     }
     return true;
   }
