@@ -1,5 +1,5 @@
 // Store: WAL + migrations, group commit, unit isolation, durability across close/reopen.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,31 @@ describe('store', () => {
     const again = await Store.open(path);
     expect((await current(again)).map((r) => r.status)).toEqual(['Available', 'Available']);
     await again.close();
+  });
+
+  it('a connection of its own copies committed WAL pages into the database file on its timer, while the store stays open', async () => {
+    const path = join(dir, 'checkpoint.db');
+    const s = await Store.open(path, { checkpointEveryMs: 20 });
+    const status = (i: number) =>
+      s.commit(s.op('status', ['K1', 1, 'Charging', 'NoError', null, null, null, `2026-03-02T10:00:${String(i).padStart(2, '0')}.000Z`, 1, 'x']));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => status(i)));
+    const committed = s.stats().commits;
+    // Far below WAL_CHECKPOINT_PAGES: no commit checkpointed on its own.
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && !(s.stats().backgroundCheckpoints > 0 && s.stats().lastCheckpoint?.checkpointed === s.stats().lastCheckpoint?.log)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const cp = s.stats().lastCheckpoint!;
+    expect(cp.log).toBeGreaterThan(0);
+    expect(cp.checkpointed).toBe(cp.log);
+    expect(s.stats().commits).toBe(committed);
+    // The database file alone, without its WAL, already holds every status.
+    const copy = join(dir, 'checkpoint-copy.db');
+    copyFileSync(path, copy);
+    const raw = await Db.open(copy, true);
+    expect(await raw.all("SELECT COUNT(*) AS n FROM status_history WHERE charger_id = 'K1'")).toEqual([{ n: 50 }]);
+    await raw.close();
+    await s.close();
   });
 
   it('a fold is a batch of its own, so the statuses around it still commit merged', async () => {
