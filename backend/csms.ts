@@ -1,14 +1,12 @@
 // The reference CSMS core: OCPP 1.6 message handling, in-memory state for the hot path
 // (chargers, tokens, tariffs, active sessions), and the units of work it commits. The
 // transport (ocpp-rpc) lives in ocpp-server.ts; the HTTP API in http-api.ts.
-import type { Tariff } from './billing/ocpi.js';
+import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
 import type { MeterReading, StateChange } from './billing/periods.js';
 import { tariffValidAt } from './billing/pricing.js';
-import { cdrLocation, DEFAULT_PARTY, publishedTariff, type AuthMethod, type LocationRec, type OcpiParty } from './cdr.js';
+import { buildCdr, cdrLocation, cdrTotals, DEFAULT_PARTY, publishedTariff, type AuthMethod, type LocationRec, type OcpiParty } from './cdr.js';
 import { energyWh, isoUtc, readingOf, type MeterValue16 } from './meter.js';
-import { chargingStateOf } from './session-billing.js';
-import { inlinePricer, ThreadPricer, type StopPricer } from './stop-pricer.js';
-import type { TariffForms } from './stop-pricing.js';
+import { billSession, chargingStateOf, vatSummary } from './session-billing.js';
 import type { Store } from './store/store.js';
 import type { Op } from './store/write-queue.js';
 import { connectorTarget, TariffAssignments, type AssignmentScope, type TableScope, type TariffAssignment } from './tariff-assignments.js';
@@ -90,8 +88,6 @@ export interface CsmsOptions {
   log: (line: string) => void;
   /** OCPI owner of CDRs and tariffs (default NL / CBX). */
   party?: OcpiParty;
-  /** Where StopTransactions are priced: a thread of their own (the default), or inline. */
-  pricing?: 'thread' | 'inline';
 }
 
 /** Thrown for requests the OCPP schema allows but the back end cannot make sense of. */
@@ -144,23 +140,11 @@ export class Csms {
   /** Latest sim time (ms) seen in a message from each charger: "now" for Authorize. */
   private readonly simNow = new Map<string, number>();
 
-  private readonly pricer: StopPricer;
-
   private constructor(
     readonly store: Store,
     readonly opts: CsmsOptions,
   ) {
     this.party = opts.party ?? DEFAULT_PARTY;
-    const tariffOf = (vid: number): TariffForms | null => {
-      const v = this.tariffVersions.get(vid);
-      return v ? { tariff: v.tariff, published: this.published(v) } : null;
-    };
-    this.pricer = opts.pricing === 'inline' ? inlinePricer(tariffOf) : new ThreadPricer(tariffOf);
-  }
-
-  /** Stops the pricing thread (after the OCPP server has answered what was in flight). */
-  close(): Promise<void> {
-    return this.pricer.close();
   }
 
   static async create(store: Store, opts: CsmsOptions): Promise<Csms> {
@@ -803,33 +787,26 @@ export class Csms {
       }
     }
     const conf: StopConf = p.idTag !== undefined ? { idTagInfo: this.authorizeTag(p.idTag, Date.parse(stoppedAt)) } : {};
-    const now = wallIso();
-    const priced = await this.pricer.price({
-      facts: {
-        startedAt: sess.startedAt,
-        stoppedAt,
-        meterStartWh: sess.meterStart,
-        meterStopWh: p.meterStop,
-        readings,
-        states: sess.states,
-        timeZone: sess.timeZone,
-      },
-      tariffVid: sess.tariffVid,
-      cdr: {
-        party: this.party,
-        id: String(sess.id),
-        sessionId: sess.id,
-        startedAt: sess.startedAt,
-        idTag: sess.idTag,
-        authMethod: sess.authMethod,
-        location: cdrLocation(sess.locationId ? (this.locations.get(sess.locationId) ?? null) : null, sess.chargerId, sess.connectorId, sess.timeZone),
-        lastUpdated: now,
-      },
+    const version = sess.tariffVid !== null ? this.tariffVersions.get(sess.tariffVid) : undefined;
+    const bill = billSession({
+      startedAt: sess.startedAt,
+      stoppedAt,
+      meterStartWh: sess.meterStart,
+      meterStopWh: p.meterStop,
+      readings,
+      states: sess.states,
+      timeZone: sess.timeZone,
+      tariff: version?.tariff ?? null,
     });
-    if (priced.pricingError !== null) {
-      this.opts.log(`session ${sess.id}: pricing failed, closed unbilled: ${priced.pricingError}`);
+    if (bill.pricingError !== null) {
+      this.opts.log(`session ${sess.id}: pricing failed, closed unbilled: ${bill.pricingError}`);
     }
-    const cost = priced.cost;
+    const cost = bill.cost;
+    let costJson: string | null = null;
+    if (cost) {
+      const { lines: _lines, ...totals } = cost;
+      costJson = JSON.stringify({ ...totals, flat_count: cost.lines.filter((l) => l.dimension === 'FLAT').length });
+    }
     ops.unshift(
       s.op('sessionStop', [
         sess.id,
@@ -838,24 +815,34 @@ export class Csms {
         p.reason ?? null,
         p.idTag ?? null,
         JSON.stringify(conf),
-        priced.energyWh,
-        priced.chargingSeconds,
-        priced.parkingSeconds,
-        priced.flagsJson,
-        priced.pricingError,
+        bill.energyWh,
+        bill.chargingSeconds,
+        bill.parkingSeconds,
+        JSON.stringify(bill.flags),
+        bill.pricingError,
         cost?.currency ?? null,
-        cost?.exclVat ?? null,
-        cost?.inclVat ?? null,
-        cost?.totalsJson ?? null,
+        cost?.total_cost.excl_vat ?? null,
+        cost?.total_cost.incl_vat ?? null,
+        costJson,
         cost ? sess.id : null,
-        now,
+        wallIso(),
       ]),
     );
     if (cost) {
-      const cdr = priced.cdr;
-      if (cdr) ops.push(s.op('cdr', [cdr.id, sess.id, 0, null, now, cdr.currency, cdr.exclVat, cdr.inclVat, cdr.json]));
-      ops.push(s.op('costLines', [sess.id, cost.linesJson]));
-      ops.push(s.op('invoice', [sess.id, new Date(Date.parse(stoppedAt)).getUTCFullYear(), stoppedAt, cost.currency, cost.exclVat, cost.inclVat, cost.vatJson]));
+      const cdr = this.cdrOf(sess, bill.stopAt, bill.periods ?? [], cost);
+      if (cdr) ops.push(cdr);
+      ops.push(s.op('costLines', [sess.id, JSON.stringify(cost.lines)]));
+      ops.push(
+        s.op('invoice', [
+          sess.id,
+          new Date(Date.parse(stoppedAt)).getUTCFullYear(),
+          stoppedAt,
+          cost.currency,
+          cost.total_cost.excl_vat,
+          cost.total_cost.incl_vat,
+          JSON.stringify(vatSummary(cost)),
+        ]),
+      );
     }
     await s.commit(...ops);
     this.active.delete(sess.id);
@@ -863,6 +850,29 @@ export class Csms {
     const ck = connKey(sess.chargerId, sess.connectorId);
     if (this.activeByConnector.get(ck) === sess) this.activeByConnector.delete(ck);
     return conf;
+  }
+
+  /** The CDR insert of a priced session (its id is the session id). */
+  private cdrOf(sess: ActiveSession, stopAt: string, periods: ChargingPeriod[], cost: CostBreakdown): Op | null {
+    const tariff = sess.tariffVid !== null ? this.publishedTariffVersion(sess.tariffVid) : null;
+    if (!tariff) return null;
+    const now = wallIso();
+    const cdr = buildCdr({
+      party: this.party,
+      id: String(sess.id),
+      sessionId: sess.id,
+      startedAt: sess.startedAt,
+      stoppedAt: stopAt,
+      idTag: sess.idTag,
+      authMethod: sess.authMethod,
+      location: cdrLocation(sess.locationId ? (this.locations.get(sess.locationId) ?? null) : null, sess.chargerId, sess.connectorId, sess.timeZone),
+      tariff,
+      periods,
+      cost,
+      lastUpdated: now,
+    });
+    const totals = cdrTotals(cdr);
+    return this.store.op('cdr', [cdr.id, sess.id, 0, null, now, cdr.currency, totals.excl, totals.incl, JSON.stringify(cdr)]);
   }
 
   dataTransfer(_chargerId: string, p: DataTransferReq): DataTransferConf {

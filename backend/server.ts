@@ -26,8 +26,6 @@ export interface BackendOptions {
   log?: (line: string) => void;
   /** Most units of work committed in one transaction (default 500). */
   maxBatch?: number;
-  /** Where StopTransactions are priced (default: a thread of their own). */
-  pricing?: 'thread' | 'inline';
   /**
    * OCPI 2.2.1 endpoints: owner of CDRs and tariffs (default NL / CBX), page size maximum
    * (default 100) and an optional credentials token (default: the CHARGEBENCH_OCPI_TOKEN
@@ -74,7 +72,6 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
       heartbeatIntervalSec: opts.heartbeatIntervalSec ?? 300,
       log,
       party,
-      pricing: opts.pricing,
     });
     let publicUrl = opts.publicUrl ?? '';
     const costDisplay: RunningCostNotifier = new RunningCostNotifier(
@@ -131,7 +128,6 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
             const grace = setTimeout(() => srv.closeAllConnections(), 5000);
             await httpClosed;
             clearTimeout(grace);
-            await csms.close();
             await store.close();
           })();
         }

@@ -1,7 +1,7 @@
 // The one place the OCPP side of the back end meets the billing engine (backend/billing/).
 // Given what a charger reported during a session, build the PeriodInput, call
 // buildChargingPeriods and priceSession, and return what the store keeps. Pure and
-// synchronous: it runs on the pricing thread (stop-pricing.ts) for every StopTransaction.
+// synchronous: it runs while the StopTransaction unit of work is being assembled.
 import { Dec } from './billing/money.js';
 import { buildChargingPeriods, type MeterReading, type StateChange } from './billing/periods.js';
 import { priceSession } from './billing/pricing.js';

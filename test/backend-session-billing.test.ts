@@ -138,8 +138,7 @@ describe('a session whose pricing fails', () => {
     await store.close();
 
     const lines: string[] = [];
-    // Inline: the engine mocked above is this thread's; the pricing thread would load the real one.
-    const b = await startBackend({ port: 0, dbPath: path, unknownTagPolicy: 'accept', log: (l) => lines.push(l), pricing: 'inline' });
+    const b = await startBackend({ port: 0, dbPath: path, unknownTagPolicy: 'accept', log: (l) => lines.push(l) });
     const c = testCharger(b.port, 'CB-PF');
     await c.connect();
     const { transactionId } = (await c.call('StartTransaction', { connectorId: 1, idTag: 'X', meterStart: 0, timestamp: '2026-03-02T08:00:00Z' })) as any;
