@@ -20,6 +20,8 @@ export interface ComparisonResult {
   rows: ComparisonRow[];
   /** Ways the two runs differ that make their figures hard to compare (load, fleet, transaction shape). */
   notes: string[];
+  /** Set when one run's machine was much shorter of CPU than the other's (threads waiting for a core). */
+  cpuWait: string | null;
   regressions: number;
   tolerance: number;
   labels: { a: string; b: string };
@@ -101,8 +103,28 @@ export function compareSummaries(a: Summary, b: Summary, opts: CompareOptions): 
   if (diskA !== null || diskB !== null) push('disk.backendBytesPerTransaction', diskA, diskB, 'lower-is-better');
 
   const labels = opts.labels ?? (a.scenario && b.scenario && a.scenario !== b.scenario ? { a: a.scenario, b: b.scenario } : { a: 'A', b: 'B' });
-  return { rows, notes: differences(a, b), regressions: rows.filter((r) => r.regression).length, tolerance: tol, labels };
+  return { rows, notes: differences(a, b), cpuWait: cpuWaitNote(a, b), regressions: rows.filter((r) => r.regression).length, tolerance: tol, labels };
 }
+
+/**
+ * Threads waiting for a core are not a property of the code under test but of how busy the
+ * machine was, so they are no row; a large difference is said, since it moves latency and
+ * CPU per call by itself.
+ */
+function cpuWaitNote(a: Summary, b: Summary): string | null {
+  const parts: string[] = [];
+  for (const [who, x, y] of [
+    ['fleet', a.resources?.fleetThreadsWaitingForCpu, b.resources?.fleetThreadsWaitingForCpu],
+    ['back end', a.resources?.backendThreadsWaitingForCpu, b.resources?.backendThreadsWaitingForCpu],
+  ] as const) {
+    if (typeof x !== 'number' || typeof y !== 'number') continue;
+    const [lo, hi] = x < y ? [x, y] : [y, x];
+    if (hi - lo >= CPU_WAIT_DIFFERENCE && hi >= lo * 1.5) parts.push(`${who} A ${formatNumber(x, 2)}, B ${formatNumber(y, 2)}`);
+  }
+  return parts.length ? `threads waiting for a core differ (${parts.join('; ')}): the machine was busier in one run, which moves latency and CPU per call by itself` : null;
+}
+/** Average threads waiting for a core: smaller differences are not called out. */
+const CPU_WAIT_DIFFERENCE = 0.1;
 
 /** Settings that change what a call or a transaction is: per-call and per-transaction figures then differ by design. */
 function differences(a: Summary, b: Summary): string[] {
@@ -150,6 +172,7 @@ export function formatComparison(result: ComparisonResult): string {
   const pct = `${formatNumber(result.tolerance * 100, 2)}%`;
   lines.push('');
   for (const n of result.notes) lines.push(`note: ${n}, so they measured different work`);
+  if (result.cpuWait) lines.push(`note: ${result.cpuWait}`);
   lines.push('↑ higher is better, ↓ lower is better, = any increase is a regression');
   lines.push(
     result.regressions === 0

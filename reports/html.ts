@@ -136,12 +136,18 @@ function header(s: Summary): string {
   ];
   const backendCpu = s.resources?.backendCpuMicrosPerCall;
   const backendDisk = s.resources?.backendDiskBytesPerTransaction;
+  const fleetWait = s.resources?.fleetThreadsWaitingForCpu;
+  const backendWait = s.resources?.backendThreadsWaitingForCpu;
   return `<header>
 <h1>chargebench · ${escapeHtml(s.scenario)} ${verdict}</h1>
 <div class="meta">target ${escapeHtml(s.target)} · seed ${escapeHtml(String(s.seed))} · ${formatNumber(s.chargers)} chargers / ${formatNumber(s.connectors)} connectors · ${s.workers} workers · started ${escapeHtml(s.startedAt)} · wall ${escapeHtml(formatDuration(s.wallMs))} · sim from ${escapeHtml(s.simStart)} at ${escapeHtml(String(s.simSpeed))}x${
     s.resources
       ? ` · CPU/call fleet ${formatNumber(s.resources.fleetCpuMicrosPerCall, 1)} µs, back end ${backendCpu === null || backendCpu === undefined ? 'n/a' : `${formatNumber(backendCpu, 1)} µs`}${
           typeof backendDisk === 'number' ? ` · back-end disk writes ${formatNumber(backendDisk / 1024, 1)} KB per transaction` : ''
+        }${
+          typeof fleetWait === 'number'
+            ? ` · threads waiting for a core: fleet ${formatNumber(fleetWait, 2)}, back end ${typeof backendWait === 'number' ? formatNumber(backendWait, 2) : 'n/a'}`
+            : ''
         }`
       : ''
   }</div>

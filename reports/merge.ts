@@ -117,6 +117,9 @@ function mergeSummaries(all: Summary[]): Summary {
   const fleetCpu = sum((s) => s.resources.fleetCpuMicros);
   const backendCpu = sumOrNull((s) => s.resources.backendCpuMicros);
   const backendDisk = sumOrNull((s) => s.resources.backendDiskWriteBytes);
+  // Shards may run on different machines: the most starved one says whether CPU was short.
+  const mostWaiting = (f: (s: Summary) => number | null | undefined) =>
+    all.every((s) => typeof f(s) === 'number') ? Math.max(...all.map((s) => f(s) as number)) : null;
   const transactions = sum((s) => s.throughput.transactions);
   const perCall = (micros: number) => (calls ? Math.round((micros / calls) * 10) / 10 : 0);
   const connectedMax = sum((s) => s.chargersConnectedMax ?? 0);
@@ -168,6 +171,8 @@ function mergeSummaries(all: Summary[]): Summary {
       backendCpuMicrosPerCall: backendCpu === null ? null : perCall(backendCpu),
       backendDiskWriteBytes: backendDisk,
       backendDiskBytesPerTransaction: backendDisk !== null && transactions > 0 ? Math.round(backendDisk / transactions) : null,
+      fleetThreadsWaitingForCpu: mostWaiting((s) => s.resources.fleetThreadsWaitingForCpu),
+      backendThreadsWaitingForCpu: mostWaiting((s) => s.resources.backendThreadsWaitingForCpu),
       cpuWindow: first.resources.cpuWindow,
       ...(rssBaseline !== null ? { fleetRssBaselineBytes: rssBaseline } : {}),
       ...(rssLoaded !== null ? { fleetRssBytes: rssLoaded } : {}),

@@ -79,6 +79,13 @@ export interface Summary {
     backendDiskWriteBytes?: number | null;
     /** backendDiskWriteBytes per transaction of the window. */
     backendDiskBytesPerTransaction?: number | null;
+    /**
+     * Threads of the fleet / of the embedded back end that were ready to run but waited for a core,
+     * on average over the same window (Linux run-queue wait); null where unknown. Well above 0 the
+     * machine was short of CPU and every latency figure carries that wait.
+     */
+    fleetThreadsWaitingForCpu?: number | null;
+    backendThreadsWaitingForCpu?: number | null;
     /** 'steady': CPU and calls counted from the end of the warm-up to the end of arrivals; 'run': the whole run. */
     cpuWindow?: 'steady' | 'run';
     /** Fleet process RSS with its workers up but no charger yet, and at the end of arrivals. */

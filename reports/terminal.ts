@@ -65,6 +65,10 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
     if (typeof r.backendDiskBytesPerTransaction === 'number') {
       out.push(`disk       back end ${formatNumber(r.backendDiskBytesPerTransaction / 1024, 1)} KB written per transaction${window}`);
     }
+    if (typeof r.fleetThreadsWaitingForCpu === 'number') {
+      const be = typeof r.backendThreadsWaitingForCpu === 'number' ? formatNumber(r.backendThreadsWaitingForCpu, 2) : 'n/a';
+      out.push(`cpu wait   threads ready but waiting for a core, on average: fleet ${formatNumber(r.fleetThreadsWaitingForCpu, 2)}, back end ${be}${window}`);
+    }
     if (typeof r.fleetBytesPerCharger === 'number' && typeof r.fleetRssBytes === 'number') {
       out.push(
         `memory     fleet ${formatNumber(r.fleetBytesPerCharger / 1024, 1)} KB per connected charger (RSS ${formatNumber(r.fleetRssBytes / 1048576, 1)} MB, ` +

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { cliEntry } from './package-root.js';
+import { processRunQueueWaitMicros } from './run-queue.js';
 
 export interface BackendProcess {
   pid: number;
@@ -15,6 +16,8 @@ export interface BackendProcess {
   cpuMicros(): number;
   /** Bytes the process has sent towards storage so far (its database and WAL), or null where unknown. */
   diskWriteBytes(): number | null;
+  /** Time its threads have waited for a core so far, microseconds, or null where unknown. */
+  runQueueWaitMicros(): number | null;
   stop(): Promise<void>;
   /** Everything the back end printed, for the error message when it dies. */
   output(): string;
@@ -62,6 +65,7 @@ export async function startBackendProcess(
     httpUrl: `http://${port.host}:${port.port}`,
     cpuMicros: () => processCpuMicros(child.pid!),
     diskWriteBytes: () => processDiskWriteBytes(child.pid!),
+    runQueueWaitMicros: () => processRunQueueWaitMicros(child.pid!),
     stop: () => stopChild(child),
     output: () => lines.join('\n'),
   };
@@ -71,16 +75,19 @@ export async function startBackendProcess(
 export interface BackendUsage {
   cpuMicros: number;
   diskWriteBytes: number | null;
+  runQueueWaitMicros: number | null;
 }
 
 export function backendUsage(backend: BackendProcess): BackendUsage {
-  return { cpuMicros: backend.cpuMicros(), diskWriteBytes: backend.diskWriteBytes() };
+  return { cpuMicros: backend.cpuMicros(), diskWriteBytes: backend.diskWriteBytes(), runQueueWaitMicros: backend.runQueueWaitMicros() };
 }
 
 export function usageBetween(from: BackendUsage, to: BackendUsage): BackendUsage {
   return {
     cpuMicros: to.cpuMicros - from.cpuMicros,
     diskWriteBytes: from.diskWriteBytes !== null && to.diskWriteBytes !== null ? to.diskWriteBytes - from.diskWriteBytes : null,
+    runQueueWaitMicros:
+      from.runQueueWaitMicros !== null && to.runQueueWaitMicros !== null ? Math.max(0, to.runQueueWaitMicros - from.runQueueWaitMicros) : null,
   };
 }
 

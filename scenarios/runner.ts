@@ -13,6 +13,7 @@ import { checkInputOf, runChecks } from '../reports/run-checks.js';
 import { ScenarioError, type Scenario, type ScenarioLoad } from './api.js';
 import { parseDuration } from './durations.js';
 import { backendUsage, startBackendProcess, usageBetween, type BackendProcess, type BackendUsage } from './backend-process.js';
+import { averageWaiting, processRunQueueWaitMicros } from './run-queue.js';
 import { BackendClient } from './backend-client.js';
 import { LiveTimeline } from './live-timeline.js';
 import { reconcile } from './reconcile.js';
@@ -188,9 +189,17 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     };
     const ticker = setInterval(tick, 1000);
     const backendBefore = backend ? backendUsage(backend) : null;
+    // This process is the fleet: its threads' run-queue wait, read at the same edges as the back end's.
+    const fleetWait: { before: number | null; steadyStart: number | null; steadyEnd: number | null } = {
+      before: processRunQueueWaitMicros(process.pid),
+      steadyStart: null,
+      steadyEnd: null,
+    };
     // Back-end CPU and disk writes at the edges of the steady window (end of warm-up .. end of arrivals).
     const backendSteady: { start: BackendUsage | null; end: BackendUsage | null } = { start: null, end: null };
     const onPhase = (phase: 'steady-start' | 'steady-end'): void => {
+      if (phase === 'steady-start') fleetWait.steadyStart = processRunQueueWaitMicros(process.pid);
+      else fleetWait.steadyEnd = processRunQueueWaitMicros(process.pid);
       if (!backend) return;
       try {
         if (phase === 'steady-start') backendSteady.start = backendUsage(backend);
@@ -210,6 +219,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       display?.finish();
     }
     const backendRun = backend && backendBefore ? usageBetween(backendBefore, backendUsage(backend)) : null;
+    const fleetWaitEnd = processRunQueueWaitMicros(process.pid);
+    const waitBetween = (from: number | null, to: number | null) => (from === null || to === null ? null : Math.max(0, to - from));
 
     const allBilled = await api.completedSessions().catch((err: Error) => {
       throw new RunBrokenError(`cannot fetch billed sessions from ${api.baseUrl}: ${err.message}${backend ? `\n${backend.output()}` : ''}`);
@@ -225,6 +236,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       wallMs: Math.round(performance.now() - wallStart),
       backendRun,
       backendSteady: backendSteady.start && backendSteady.end ? usageBetween(backendSteady.start, backendSteady.end) : null,
+      fleetRunQueueWaitMicros: { run: waitBetween(fleetWait.before, fleetWaitEnd), steady: waitBetween(fleetWait.steadyStart, fleetWait.steadyEnd) },
     });
     summary.billing.byDimension = billedByDimension(billed);
     // Only the embedded back end is known to send FinalCost; a foreign CSMS need not.
@@ -293,7 +305,15 @@ function buildSummary(
   config: FleetConfig,
   fleet: FleetResult,
   recon: ReturnType<typeof reconcile>,
-  run: { target: string; startedAt: Date; wallMs: number; backendRun: BackendUsage | null; backendSteady: BackendUsage | null },
+  run: {
+    target: string;
+    startedAt: Date;
+    wallMs: number;
+    backendRun: BackendUsage | null;
+    backendSteady: BackendUsage | null;
+    /** The fleet process's run-queue wait over the whole run and over the steady window. */
+    fleetRunQueueWaitMicros?: { run: number | null; steady: number | null };
+  },
 ): Summary {
   const c = fleet.counters;
   // With a load model or a warm-up, throughput and CPU per call are judged on the steady window only.
@@ -306,6 +326,9 @@ function buildSummary(
   const backendWindow = steady ? run.backendSteady : run.backendRun;
   const backendCpu = backendWindow?.cpuMicros ?? null;
   const backendDisk = backendWindow?.diskWriteBytes ?? null;
+  const windowMs = seconds * 1000;
+  const fleetWaiting = averageWaiting((steady ? run.fleetRunQueueWaitMicros?.steady : run.fleetRunQueueWaitMicros?.run) ?? null, windowMs);
+  const backendWaiting = averageWaiting(backendWindow?.runQueueWaitMicros ?? null, windowMs);
   const steadySimFrom = Date.parse(config.simStart) + (config.warmUpMs ?? 0) * config.speed;
   const steadySimTo = Date.parse(config.simStart) + config.durationSimSec * 1000;
   const billedInWindow = recon.rows.filter((r) => {
@@ -347,6 +370,8 @@ function buildSummary(
       backendCpuMicrosPerCall: backendCpu === null ? null : perCall(backendCpu),
       backendDiskWriteBytes: backendDisk,
       backendDiskBytesPerTransaction: backendDisk !== null && transactions > 0 ? Math.round(backendDisk / transactions) : null,
+      fleetThreadsWaitingForCpu: fleetWaiting,
+      backendThreadsWaitingForCpu: backendWaiting,
       cpuWindow: steady ? 'steady' : 'run',
       fleetRssBaselineBytes: rss?.baselineBytes,
       fleetRssBytes: rss?.loadedBytes ?? undefined,

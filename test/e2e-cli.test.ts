@@ -49,6 +49,10 @@ describe('chargebench run (end to end)', () => {
     // What the back end wrote towards its sqlite file: zero only where the scratch directory is on tmpfs.
     expect(summary.resources.backendDiskWriteBytes).toEqual(expect.any(Number));
     expect(result.stdout).toMatch(/^disk {7}back end [\d,.]+ KB written per transaction$/m);
+    // How short of CPU the machine was, for fleet and back end alike (Linux run-queue wait).
+    expect(summary.resources.fleetThreadsWaitingForCpu).toEqual(expect.any(Number));
+    expect(summary.resources.backendThreadsWaitingForCpu).toEqual(expect.any(Number));
+    expect(result.stdout).toMatch(/^cpu wait {3}threads ready but waiting for a core, on average: fleet [\d.]+, back end [\d.]+$/m);
 
     const junit = await readFile(join(dir, 'junit.xml'), 'utf8');
     expect(junit).toContain('every bill matches the oracle');

@@ -120,6 +120,28 @@ describe('compareSummaries', () => {
     ]);
   });
 
+  it('says when one run waited much longer for a core than the other, without making it a row', () => {
+    const a = base();
+    a.resources.fleetThreadsWaitingForCpu = 0.2;
+    a.resources.backendThreadsWaitingForCpu = 0.15;
+    const busier = clone(a);
+    busier.resources.backendThreadsWaitingForCpu = 0.45;
+    const r = compareSummaries(a, busier, { tolerance: 0.1 });
+    expect(r.cpuWait).toBe(
+      'threads waiting for a core differ (back end A 0.15, B 0.45): the machine was busier in one run, which moves latency and CPU per call by itself',
+    );
+    expect(r.rows.some((x) => x.metric.includes('wait'))).toBe(false);
+    expect(formatComparison(r)).toContain('note: threads waiting for a core differ (back end A 0.15, B 0.45)');
+    // Close figures, a small difference, or a run without them: nothing to say.
+    const close = clone(a);
+    close.resources.backendThreadsWaitingForCpu = 0.2;
+    expect(compareSummaries(a, close, { tolerance: 0.1 }).cpuWait).toBeNull();
+    const older = clone(a);
+    delete older.resources.backendThreadsWaitingForCpu;
+    delete older.resources.fleetThreadsWaitingForCpu;
+    expect(compareSummaries(older, busier, { tolerance: 0.1 }).cpuWait).toBeNull();
+  });
+
   it('rejects a bad tolerance', () => {
     expect(() => compareSummaries(base(), base(), { tolerance: Number.NaN })).toThrow(/tolerance/);
   });

@@ -126,6 +126,15 @@ describe('report merge', () => {
     expect(merged.mergeInputs?.shard).toEqual({ index: 1, count: 1 });
   });
 
+  it('takes the most starved shard for threads waiting for a core (shards may run on different machines)', () => {
+    const res = (fleet: number, backend: number | null) => ({
+      resources: { fleetCpuMicrosPerCall: 10, backendCpuMicrosPerCall: null, fleetCpuMicros: 1000, backendCpuMicros: null, fleetThreadsWaitingForCpu: fleet, backendThreadsWaitingForCpu: backend },
+    });
+    const s = mergeRunResults([shard(1, 2, { summary: res(0.12, null) }), shard(2, 2, { summary: res(0.41, null) })]).summary;
+    expect(s.resources.fleetThreadsWaitingForCpu).toBe(0.41);
+    expect(s.resources.backendThreadsWaitingForCpu).toBeNull();
+  });
+
   it('passes when every shard is clean, and a single whole-fleet result merges to itself', () => {
     expect(mergeRunResults([shard(1, 2), shard(2, 2)]).summary.passed).toBe(true);
     const one = mergeRunResults([shard(1, 1, { values: [1000, 2000] })]);
