@@ -117,7 +117,8 @@ function mergeSummaries(all: Summary[]): Summary {
   const fleetCpu = sum((s) => s.resources.fleetCpuMicros);
   const backendCpu = sumOrNull((s) => s.resources.backendCpuMicros);
   const backendDisk = sumOrNull((s) => s.resources.backendDiskWriteBytes);
-  // Shards may run on different machines: the most starved one says whether CPU was short.
+  // Shards may run on different machines: the most starved one says whether CPU was short
+  // (for shards sharing one machine the sum would be its figure).
   const mostWaiting = (f: (s: Summary) => number | null | undefined) =>
     all.every((s) => typeof f(s) === 'number') ? Math.max(...all.map((s) => f(s) as number)) : null;
   const transactions = sum((s) => s.throughput.transactions);

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { cliEntry } from './package-root.js';
-import { processRunQueueWaitMicros } from './run-queue.js';
+import { processRunQueueWaitMicros, waitBetween } from './run-queue.js';
 
 export interface BackendProcess {
   pid: number;
@@ -86,8 +86,7 @@ export function usageBetween(from: BackendUsage, to: BackendUsage): BackendUsage
   return {
     cpuMicros: to.cpuMicros - from.cpuMicros,
     diskWriteBytes: from.diskWriteBytes !== null && to.diskWriteBytes !== null ? to.diskWriteBytes - from.diskWriteBytes : null,
-    runQueueWaitMicros:
-      from.runQueueWaitMicros !== null && to.runQueueWaitMicros !== null ? Math.max(0, to.runQueueWaitMicros - from.runQueueWaitMicros) : null,
+    runQueueWaitMicros: waitBetween(from.runQueueWaitMicros, to.runQueueWaitMicros),
   };
 }
 

@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Run-queue wait of all threads of a process so far, in microseconds; null where /proc has no
- * schedstat. A thread that ended is no longer counted, so differences are clamped at 0.
+ * schedstat, or where the kernel keeps none (every thread reads 0 time on a core). A thread that
+ * ended is no longer counted: take both readings while the threads of interest are up.
  */
 export function processRunQueueWaitMicros(pid: number): number | null {
   let tasks: string[];
@@ -15,7 +16,7 @@ export function processRunQueueWaitMicros(pid: number): number | null {
     return null;
   }
   let ns = 0;
-  let read = false;
+  let ran = false;
   for (const tid of tasks) {
     let text: string;
     try {
@@ -24,12 +25,15 @@ export function processRunQueueWaitMicros(pid: number): number | null {
       continue; // the thread ended
     }
     const wait = runQueueWaitNsOf(text);
-    if (wait !== null) {
-      ns += wait;
-      read = true;
-    }
+    if (wait !== null) ns += wait;
+    if (Number(text.trim().split(/\s+/)[0]) > 0) ran = true;
   }
-  return read ? Math.round(ns / 1000) : null;
+  return ran ? Math.round(ns / 1000) : null;
+}
+
+/** The wait over a window from two readings; never negative (a thread that ended took its wait along). */
+export function waitBetween(from: number | null, to: number | null): number | null {
+  return from === null || to === null ? null : Math.max(0, to - from);
 }
 
 /** The second field of a schedstat line: nanoseconds spent runnable, waiting for a core. */

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFleet, fleetCapacity, defaultLeadMs, DEFAULT_CONNECT_RATE } from '../sim/fleet.js';
+import { runFleet, fleetCapacity, defaultLeadMs, DEFAULT_CONNECT_RATE, type FleetPhase } from '../sim/fleet.js';
 import type { ChargerSpec, FleetConfig, FleetResult, LoadModel } from '../sim/types.js';
 import type { CheckPlan, RunReport, ShardSpec, Summary } from '../reports/model.js';
 import { latencyStatsByAction, percentileDistributionByAction } from '../reports/histograms.js';
@@ -13,7 +13,7 @@ import { checkInputOf, runChecks } from '../reports/run-checks.js';
 import { ScenarioError, type Scenario, type ScenarioLoad } from './api.js';
 import { parseDuration } from './durations.js';
 import { backendUsage, startBackendProcess, usageBetween, type BackendProcess, type BackendUsage } from './backend-process.js';
-import { averageWaiting, processRunQueueWaitMicros } from './run-queue.js';
+import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './run-queue.js';
 import { BackendClient } from './backend-client.js';
 import { LiveTimeline } from './live-timeline.js';
 import { reconcile } from './reconcile.js';
@@ -188,22 +188,16 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       display?.update(point);
     };
     const ticker = setInterval(tick, 1000);
-    const backendBefore = backend ? backendUsage(backend) : null;
-    // This process is the fleet: its threads' run-queue wait, read at the same edges as the back end's.
-    const fleetWait: { before: number | null; steadyStart: number | null; steadyEnd: number | null } = {
-      before: processRunQueueWaitMicros(process.pid),
-      steadyStart: null,
-      steadyEnd: null,
-    };
-    // Back-end CPU and disk writes at the edges of the steady window (end of warm-up .. end of arrivals).
-    const backendSteady: { start: BackendUsage | null; end: BackendUsage | null } = { start: null, end: null };
-    const onPhase = (phase: 'steady-start' | 'steady-end'): void => {
-      if (phase === 'steady-start') fleetWait.steadyStart = processRunQueueWaitMicros(process.pid);
-      else fleetWait.steadyEnd = processRunQueueWaitMicros(process.pid);
+    // At the edges where the fleet reads its CPU (the run, and the steady window from the end of
+    // warm-up to the end of arrivals): the back end's CPU, disk writes and run-queue wait, and this
+    // process's run-queue wait (it is the fleet; its workers are up at every edge).
+    const backendAt: Partial<Record<FleetPhase, BackendUsage>> = {};
+    const fleetWaitAt: Partial<Record<FleetPhase, number | null>> = {};
+    const onPhase = (phase: FleetPhase): void => {
+      fleetWaitAt[phase] = processRunQueueWaitMicros(process.pid);
       if (!backend) return;
       try {
-        if (phase === 'steady-start') backendSteady.start = backendUsage(backend);
-        else backendSteady.end = backendUsage(backend);
+        backendAt[phase] = backendUsage(backend);
       } catch {
         // the back end is gone; the run will say so
       }
@@ -218,9 +212,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       tick();
       display?.finish();
     }
-    const backendRun = backend && backendBefore ? usageBetween(backendBefore, backendUsage(backend)) : null;
-    const fleetWaitEnd = processRunQueueWaitMicros(process.pid);
-    const waitBetween = (from: number | null, to: number | null) => (from === null || to === null ? null : Math.max(0, to - from));
+    const backendBetween = (from: FleetPhase, to: FleetPhase) => {
+      const a = backendAt[from];
+      const b = backendAt[to];
+      return a && b ? usageBetween(a, b) : null;
+    };
+    const fleetWaitBetween = (from: FleetPhase, to: FleetPhase) => waitBetween(fleetWaitAt[from] ?? null, fleetWaitAt[to] ?? null);
 
     const allBilled = await api.completedSessions().catch((err: Error) => {
       throw new RunBrokenError(`cannot fetch billed sessions from ${api.baseUrl}: ${err.message}${backend ? `\n${backend.output()}` : ''}`);
@@ -234,9 +231,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       target: opts.target ?? 'embedded',
       startedAt,
       wallMs: Math.round(performance.now() - wallStart),
-      backendRun,
-      backendSteady: backendSteady.start && backendSteady.end ? usageBetween(backendSteady.start, backendSteady.end) : null,
-      fleetRunQueueWaitMicros: { run: waitBetween(fleetWait.before, fleetWaitEnd), steady: waitBetween(fleetWait.steadyStart, fleetWait.steadyEnd) },
+      backendRun: backendBetween('fleet-start', 'fleet-end'),
+      backendSteady: backendBetween('steady-start', 'steady-end'),
+      fleetRunQueueWaitMicros: { run: fleetWaitBetween('fleet-start', 'fleet-end'), steady: fleetWaitBetween('steady-start', 'steady-end') },
     });
     summary.billing.byDimension = billedByDimension(billed);
     // Only the embedded back end is known to send FinalCost; a foreign CSMS need not.

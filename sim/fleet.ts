@@ -15,9 +15,14 @@ import { addCounters, emptyCounters } from './worker-metrics.js';
 export interface RunFleetOptions {
   onProgress?: (p: FleetProgress) => void;
   signal?: AbortSignal;
-  /** Called on the main thread when the steady window opens (end of warm-up) and closes (end of arrivals). */
-  onPhase?: (phase: 'steady-start' | 'steady-end') => void;
+  /**
+   * Called on the main thread where the fleet's CPU is read: when the run starts and ends (its
+   * workers still up) and when the steady window opens (end of warm-up) and closes (end of arrivals).
+   */
+  onPhase?: (phase: FleetPhase) => void;
 }
+
+export type FleetPhase = 'fleet-start' | 'steady-start' | 'steady-end' | 'fleet-end';
 
 /** Default new connections per second across the fleet (see FleetConfig.connectRatePerSec). */
 export const DEFAULT_CONNECT_RATE = 2000;
@@ -185,6 +190,7 @@ function checkConfig(config: FleetConfig): void {
 export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}): Promise<FleetResult> {
   checkConfig(config);
   const cpuStart = process.cpuUsage();
+  opts.onPhase?.('fleet-start');
   const fleetStart = wallNow();
   const chargers = config.chargers;
   const cap = fleetCapacity(config.targetUrl);
@@ -321,6 +327,7 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
     truth.sort(compareTruth);
     endSteady();
     const cpu = process.cpuUsage(cpuStart);
+    opts.onPhase?.('fleet-end');
     const steady = steadyWindow(results, cpuAtSteadyStart, cpuAtSteadyEnd, {
       fromMs: startWallMs + warmUpMs - fleetStart,
       toMs: startWallMs + arrivalsMs - fleetStart,
