@@ -24,9 +24,10 @@ export function processRunQueueWaitMicros(pid: number): number | null {
     } catch {
       continue; // the thread ended
     }
-    const wait = runQueueWaitNsOf(text);
-    if (wait !== null) ns += wait;
-    if (Number(text.trim().split(/\s+/)[0]) > 0) ran = true;
+    const stat = schedstatOf(text);
+    if (!stat) continue;
+    ns += stat.waitNs;
+    if (stat.runNs > 0) ran = true;
   }
   return ran ? Math.round(ns / 1000) : null;
 }
@@ -38,14 +39,20 @@ export function waitBetween(from: number | null, to: number | null): number | nu
 
 /** The second field of a schedstat line: nanoseconds spent runnable, waiting for a core. */
 export function runQueueWaitNsOf(schedstat: string): number | null {
-  const fields = schedstat.trim().split(/\s+/);
-  if (fields.length < 3) return null;
-  const ns = Number(fields[1]);
-  return Number.isFinite(ns) && ns >= 0 ? ns : null;
+  return schedstatOf(schedstat)?.waitNs ?? null;
 }
 
-/** Threads waiting for a core on average over a window: wait micros per wall micro, 2 decimals. */
+/** A schedstat line: nanoseconds on a core, nanoseconds waiting for one, time slices. */
+function schedstatOf(text: string): { runNs: number; waitNs: number } | null {
+  const fields = text.trim().split(/\s+/);
+  if (fields.length < 3) return null;
+  const runNs = Number(fields[0]);
+  const waitNs = Number(fields[1]);
+  return Number.isFinite(runNs) && Number.isFinite(waitNs) && waitNs >= 0 ? { runNs, waitNs } : null;
+}
+
+/** Threads waiting for a core on average over a window (waitBetween's result): wait micros per wall micro, 2 decimals. */
 export function averageWaiting(waitMicros: number | null, windowMs: number): number | null {
   if (waitMicros === null || windowMs <= 0) return null;
-  return Math.round((Math.max(0, waitMicros) / (windowMs * 1000)) * 100) / 100;
+  return Math.round((waitMicros / (windowMs * 1000)) * 100) / 100;
 }

@@ -309,7 +309,7 @@ function buildSummary(
     backendRun: BackendUsage | null;
     backendSteady: BackendUsage | null;
     /** The fleet process's run-queue wait over the whole run and over the steady window. */
-    fleetRunQueueWaitMicros?: { run: number | null; steady: number | null };
+    fleetRunQueueWaitMicros: { run: number | null; steady: number | null };
   },
 ): Summary {
   const c = fleet.counters;
@@ -324,7 +324,7 @@ function buildSummary(
   const backendCpu = backendWindow?.cpuMicros ?? null;
   const backendDisk = backendWindow?.diskWriteBytes ?? null;
   const windowMs = seconds * 1000;
-  const fleetWaiting = averageWaiting((steady ? run.fleetRunQueueWaitMicros?.steady : run.fleetRunQueueWaitMicros?.run) ?? null, windowMs);
+  const fleetWaiting = averageWaiting(steady ? run.fleetRunQueueWaitMicros.steady : run.fleetRunQueueWaitMicros.run, windowMs);
   const backendWaiting = averageWaiting(backendWindow?.runQueueWaitMicros ?? null, windowMs);
   const steadySimFrom = Date.parse(config.simStart) + (config.warmUpMs ?? 0) * config.speed;
   const steadySimTo = Date.parse(config.simStart) + config.durationSimSec * 1000;

@@ -269,7 +269,7 @@ export class Store {
    * Copies committed WAL pages into the database file on the checkpoint connection, without
    * holding up the writer. One at a time; a call while one runs waits for that one.
    */
-  checkpoint(): Promise<void> {
+  private checkpoint(): Promise<void> {
     if (this.checkpointing) return this.checkpointing;
     const commits = this.queue.stats.commits;
     this.checkpointing = this.checkpointer
