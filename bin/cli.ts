@@ -16,6 +16,8 @@ import { parseThresholdArgs, ThresholdError } from '../reports/thresholds.js';
 import type { ShardSpec, Summary } from '../reports/model.js';
 import { mergeRunResults } from '../reports/merge.js';
 import { readRunResult, ResultError } from '../reports/run-result.js';
+import { formatFloor, measureTransportFloor } from '../scenarios/transport-floor.js';
+import { fleetCapacity } from '../sim/fleet.js';
 import { SHARD_ENV, shardFromOptions, shardLabel, shardProblem, ShardSpecError } from '../scenarios/sharding.js';
 
 const EXIT = { passed: 0, failed: 1, usage: 2, broken: 3 } as const;
@@ -114,6 +116,13 @@ const duration = (name: string) => (value: string) => {
   if (ms === null) throw new InvalidArgumentError(`${name}: ${DURATION_HINT}`);
   return ms;
 };
+const callsPerSec = (value: string) => {
+  const n = Number(value.replace(/\/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--rate: give calls per second, e.g. 6000 or 6000/s');
+  return n;
+};
+/** One call at a time per socket: a socket asked again sooner than this would mostly skip. */
+const CALIBRATE_MIN_GAP_MS = 10;
 const ratePerSec = (value: string) => {
   const n = Number(value.replace(/\/s$/, ''));
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--rate: give transactions per second, e.g. 500 or 500/s (0 = idle fleet)');
@@ -199,6 +208,26 @@ program
       process.exitCode = passed ? EXIT.passed : EXIT.failed;
     },
   );
+
+program
+  .command('calibrate')
+  .description(
+    "measure the transport floor on this machine: CPU per call of a bare client (the fleet's sockets and OCPP-J framing, no charger logic) and of a bare answering server in its own process, over loopback",
+  )
+  .option('--sockets <n>', 'client sockets, like chargers', integer('--sockets', 1), 2000)
+  .option('--rate <calls/s>', 'calls per second across the sockets (bench:throughput sends 6,000)', callsPerSec, 6000)
+  .option('--duration <d>', 'how long calls are sent, warm-up included, e.g. 30s', duration('--duration'), 30_000)
+  .option('--warm-up <d>', 'first part left out of the figures, e.g. 5s', duration('--warm-up'), 5_000)
+  .option('--json', 'print the result as JSON')
+  .action(async (opts: { sockets: number; rate: number; duration: number; warmUp: number; json?: boolean }) => {
+    if (opts.warmUp >= opts.duration) usage('--warm-up must be shorter than --duration, which includes it');
+    if (opts.rate / opts.sockets > 1000 / CALIBRATE_MIN_GAP_MS)
+      usage(`--rate ${opts.rate} over ${opts.sockets} sockets sends each socket a call every ${((1000 * opts.sockets) / opts.rate).toFixed(1)} ms; give at least ${CALIBRATE_MIN_GAP_MS} ms each (more --sockets or a lower --rate)`);
+    const capacity = fleetCapacity('ws://127.0.0.1/');
+    if (opts.sockets > capacity.maxChargers) usage(`--sockets ${opts.sockets} is more than this process can hold (${capacity.maxChargers}). ${capacity.explanation}`);
+    const result = await measureTransportFloor({ sockets: opts.sockets, callsPerSec: opts.rate, durationMs: opts.duration, warmUpMs: opts.warmUp });
+    process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : formatFloor(result)}\n`);
+  });
 
 program
   .command('quote')

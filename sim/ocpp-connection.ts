@@ -121,13 +121,11 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
     if (this.stopped || this.state !== 'closed') return;
     const instance = ++this.instance;
     this.state = 'connecting';
-    const ws = new WebSocket(this.opts.url, this.opts.subprotocol, {
-      perMessageDeflate: false,
-      handshakeTimeout: Math.max(1000, this.opts.callTimeoutMs),
-      localAddress: this.opts.localAddress,
-      skipUTF8Validation: true,
-      generateMask: this.opts.zeroMask === false ? undefined : zeroMask,
-    });
+    const ws = new WebSocket(
+      this.opts.url,
+      this.opts.subprotocol,
+      chargerSocketOptions(this.opts.localAddress, Math.max(1000, this.opts.callTimeoutMs), this.opts.zeroMask !== false),
+    );
     this.ws = ws;
     ws.on('open', () => {
       if (instance !== this.instance) return;
@@ -383,6 +381,21 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
   private reply(text: string): void {
     if (this.state === 'open' && this.ws) this.ws.send(text);
   }
+}
+
+/**
+ * The socket options of every charger connection: no permessage-deflate, no UTF-8 check of
+ * frames the JSON parser reads anyway, and all-zero masks unless `zeroMasks` is false. The
+ * transport floor measures a bare client with these same options.
+ */
+export function chargerSocketOptions(localAddress: string | undefined, handshakeTimeoutMs: number, zeroMasks = true): WebSocket.ClientOptions {
+  return {
+    perMessageDeflate: false,
+    handshakeTimeout: handshakeTimeoutMs,
+    localAddress,
+    skipUTF8Validation: true,
+    generateMask: zeroMasks ? zeroMask : undefined,
+  };
 }
 
 function zeroMask(mask: Buffer): void {
