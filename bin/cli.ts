@@ -116,18 +116,16 @@ const duration = (name: string) => (value: string) => {
   if (ms === null) throw new InvalidArgumentError(`${name}: ${DURATION_HINT}`);
   return ms;
 };
-const callsPerSec = (value: string) => {
+/** `--rate N` or `--rate N/s`, at least `min`. */
+const perSecond = (min: number, hint: string) => (value: string) => {
   const n = Number(value.replace(/\/s$/, ''));
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--rate: give calls per second, e.g. 6000 or 6000/s');
+  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`--rate: ${hint}`);
   return n;
 };
+const ratePerSec = perSecond(0, 'give transactions per second, e.g. 500 or 500/s (0 = idle fleet)');
+const callsPerSec = perSecond(Number.MIN_VALUE, 'give calls per second, e.g. 6000 or 6000/s');
 /** One call at a time per socket: a socket asked again sooner than this would mostly skip. */
 const CALIBRATE_MIN_GAP_MS = 10;
-const ratePerSec = (value: string) => {
-  const n = Number(value.replace(/\/s$/, ''));
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--rate: give transactions per second, e.g. 500 or 500/s (0 = idle fleet)');
-  return n;
-};
 
 program
   .command('bench')

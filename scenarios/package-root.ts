@@ -16,5 +16,10 @@ export function packageRoot(): string {
 
 /** The compiled command line, which the runner starts as the back-end process. */
 export function cliEntry(): string {
-  return join(packageRoot(), 'dist', 'bin', 'cli.js');
+  return distEntry('bin', 'cli.js');
+}
+
+/** A compiled module of the package, to start as a process of its own. */
+export function distEntry(...path: string[]): string {
+  return join(packageRoot(), 'dist', ...path);
 }

@@ -5,14 +5,13 @@
 // is the floor under the fleet's cpu/call at that load; the server's is the floor under any
 // CSMS's. Both include the kernel's loopback TCP work, which on one machine lands on both ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { sourceAddressesFor } from '../sim/fleet.js';
 import { chargerSocketOptions } from '../sim/ocpp-connection.js';
 import { CALLRESULT, decodeFrame, encodeCall, FrameError } from '../sim/ocpp-framing.js';
 import { processCpuMicros } from './backend-process.js';
-import { packageRoot } from './package-root.js';
+import { distEntry } from './package-root.js';
 import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './run-queue.js';
 
 export interface FloorOptions {
@@ -28,7 +27,7 @@ export interface FloorOptions {
 export interface FloorResult {
   sockets: number;
   callsPerSec: number;
-  /** The measured window: from the end of the warm-up to the last planned send. */
+  /** The measured window: from the end of the warm-up to the end of the run. */
   windowMs: number;
   /** Calls answered within the window: the divisor of the CPU figures. */
   answered: number;
@@ -40,8 +39,8 @@ export interface FloorResult {
 
 const CONNECT_BATCH = 200;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-const TICK_MS = 1;
-const DRAIN_MS = 2_000;
+const SERVER_START_TIMEOUT_MS = 10_000;
+const KILL_GRACE_MS = 2_000;
 
 interface FloorSocket {
   ws: WebSocket;
@@ -50,20 +49,32 @@ interface FloorSocket {
   seq: number;
 }
 
+/** What every socket saw; a socket that closes or errors during the run spoils the figures. */
+interface Tally {
+  answered: number;
+  unexpected: number;
+  lost: number;
+}
+
 export async function measureTransportFloor(o: FloorOptions): Promise<FloorResult> {
   const server = await startFloorServer();
   const sockets: FloorSocket[] = [];
   try {
-    const counts = { answered: 0, unexpected: 0 };
+    const tally: Tally = { answered: 0, unexpected: 0, lost: 0 };
     const sources = sourceAddressesFor(server.url);
     for (let i = 0; i < o.sockets; i += CONNECT_BATCH) {
       const batch = [];
-      for (let j = i; j < Math.min(o.sockets, i + CONNECT_BATCH); j++) batch.push(openSocket(server.url, sources[j % sources.length], counts));
-      sockets.push(...(await Promise.all(batch)));
+      for (let j = i; j < Math.min(o.sockets, i + CONNECT_BATCH); j++) batch.push(openSocket(server.url, sources[j % sources.length], tally));
+      const settled = await Promise.allSettled(batch);
+      for (const s of settled) if (s.status === 'fulfilled') sockets.push(s.value);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
     }
-    const window = await sendAtRate(o, sockets, counts, server.child.pid!);
-    if (counts.unexpected > 0) throw new Error(`${counts.unexpected} answers did not match the call their socket was waiting for`);
-    return window;
+    const result = await sendOnPlan(o, sockets, tally, server);
+    if (tally.lost > 0) throw new Error(`${tally.lost} of ${o.sockets} sockets closed or failed during the run, so the figures would leave their calls out`);
+    if (tally.unexpected > 0) throw new Error(`${tally.unexpected} answers did not match the call their socket was waiting for`);
+    if (result.answered === 0) throw new Error('no call was answered in the measured window; give a longer --duration');
+    return result;
   } finally {
     for (const s of sockets) s.ws.terminate();
     server.stop();
@@ -79,10 +90,10 @@ interface Reading {
   serverWait: number | null;
 }
 
-function read(counts: { answered: number }, serverPid: number): Reading {
+function takeReading(tally: Tally, serverPid: number): Reading {
   return {
     atMs: performance.now(),
-    answered: counts.answered,
+    answered: tally.answered,
     cpu: process.cpuUsage(),
     clientWait: processRunQueueWaitMicros(process.pid),
     serverCpu: processCpuMicros(serverPid),
@@ -90,33 +101,56 @@ function read(counts: { answered: number }, serverPid: number): Reading {
   };
 }
 
-/** Sends calls on a fixed plan (open model) and reads CPU at the end of the warm-up and at the end. */
-function sendAtRate(o: FloorOptions, sockets: FloorSocket[], counts: { answered: number }, serverPid: number): Promise<FloorResult> {
-  return new Promise((resolve) => {
+/**
+ * Sends calls on a fixed plan (open model), waking, as the fleet's scheduler does, only when the
+ * next call or a window edge is due; reads CPU at the end of the warm-up and at the end. A call
+ * whose socket still waits for its last answer is skipped and counted, never sent late.
+ */
+function sendOnPlan(o: FloorOptions, sockets: FloorSocket[], tally: Tally, server: FloorServer): Promise<FloorResult> {
+  return new Promise((resolve, reject) => {
     const t0 = performance.now();
+    const gapMs = 1000 / o.callsPerSec;
     let sent = 0;
     let skipped = 0;
     let skippedAtStart = 0;
     let start: Reading | null = null;
-    const timer = setInterval(() => {
+    let timer: NodeJS.Timeout | null = null;
+    const serverDied = (code: number | null, signal: string | null) => {
+      if (timer) clearTimeout(timer);
+      reject(new Error(`the floor server exited during the run (code ${code}, signal ${signal})`));
+    };
+    server.child.once('exit', serverDied);
+    const tick = () => {
+      try {
+        step();
+      } catch (err) {
+        server.child.off('exit', serverDied);
+        reject(err as Error);
+      }
+    };
+    const step = () => {
       const elapsed = performance.now() - t0;
-      const due = Math.floor((Math.min(elapsed, o.durationMs) * o.callsPerSec) / 1000);
+      const due = Math.floor(Math.min(elapsed, o.durationMs) / gapMs);
       for (; sent < due; sent++) {
         const s = sockets[sent % sockets.length];
         if (s.waiting !== null) skipped++;
         else sendCall(s, sent);
       }
       if (!start && elapsed >= o.warmUpMs) {
-        start = read(counts, serverPid);
+        start = takeReading(tally, server.child.pid!);
         skippedAtStart = skipped;
       }
-      if (elapsed < o.durationMs) return;
-      clearInterval(timer);
-      const end = read(counts, serverPid);
+      if (elapsed < o.durationMs) {
+        const next = Math.min((sent + 1) * gapMs, start ? o.durationMs : o.warmUpMs);
+        timer = setTimeout(tick, Math.max(0, next - elapsed));
+        return;
+      }
+      server.child.off('exit', serverDied);
+      const end = takeReading(tally, server.child.pid!);
       const from = start ?? end;
       const answered = end.answered - from.answered;
       const windowMs = end.atMs - from.atMs;
-      const per = (micros: number) => (answered > 0 ? micros / answered : NaN);
+      const per = (micros: number) => (answered > 0 ? micros / answered : 0);
       const user = end.cpu.user - from.cpu.user;
       const system = end.cpu.system - from.cpu.system;
       resolve({
@@ -136,7 +170,8 @@ function sendAtRate(o: FloorOptions, sockets: FloorSocket[], counts: { answered:
           threadsWaitingForCpu: averageWaiting(waitBetween(from.serverWait, end.serverWait), windowMs),
         },
       });
-    }, TICK_MS);
+    };
+    tick();
   });
 }
 
@@ -160,19 +195,29 @@ function sendCall(s: FloorSocket, n: number): void {
   s.ws.send(frame);
 }
 
-function openSocket(url: string, localAddress: string | undefined, counts: { answered: number; unexpected: number }): Promise<FloorSocket> {
+function openSocket(url: string, localAddress: string | undefined, tally: Tally): Promise<FloorSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, 'ocpp1.6', chargerSocketOptions(localAddress, HANDSHAKE_TIMEOUT_MS));
     const s: FloorSocket = { ws, waiting: null, seq: 0 };
-    ws.once('open', () => resolve(s));
-    ws.once('error', (err) => reject(new Error(`cannot connect to the floor server from ${localAddress ?? 'the default address'}: ${err.message}`)));
+    let open = false;
+    ws.once('open', () => {
+      open = true;
+      resolve(s);
+    });
+    ws.on('error', (err) => {
+      if (!open) reject(new Error(`cannot connect to the floor server from ${localAddress ?? 'the default address'}: ${err.message}`));
+    });
+    // Read before the sockets are terminated at the end: until then, a close loses the socket's calls.
+    ws.once('close', () => {
+      if (open) tally.lost++;
+    });
     ws.on('message', (data) => {
       const frame = decodeFrame(data.toString());
       if (!(frame instanceof FrameError) && frame.type === CALLRESULT && frame.id === s.waiting) {
         s.waiting = null;
-        counts.answered++;
+        tally.answered++;
       } else {
-        counts.unexpected++;
+        tally.unexpected++;
       }
     });
   });
@@ -187,21 +232,27 @@ interface FloorServer {
 const READY = /listening on (ws:\/\/\S+)/;
 
 function startFloorServer(): Promise<FloorServer> {
-  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'scenarios', 'transport-floor-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [distEntry('scenarios', 'transport-floor-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Closing its stdin asks it to exit; a server that does not is killed.
   const stop = () => {
     child.stdin?.end();
-    setTimeout(() => child.kill('SIGKILL'), DRAIN_MS).unref();
+    setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
   };
+  child.stdin?.on('error', () => undefined); // a server that already exited cannot be asked
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error('the floor server did not start within 10 s'));
-    }, 10_000);
+      reject(new Error(`the floor server did not start within ${SERVER_START_TIMEOUT_MS / 1000} s`));
+    }, SERVER_START_TIMEOUT_MS);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const match = READY.exec(line);
       if (!match) return;
       clearTimeout(timer);
       resolve({ url: match[1], child, stop });
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start the floor server: ${err.message}`));
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
