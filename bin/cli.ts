@@ -16,7 +16,7 @@ import { parseThresholdArgs, ThresholdError } from '../reports/thresholds.js';
 import type { ShardSpec, Summary } from '../reports/model.js';
 import { mergeRunResults } from '../reports/merge.js';
 import { readRunResult, ResultError } from '../reports/run-result.js';
-import { formatFloor, measureTransportFloor } from '../scenarios/transport-floor.js';
+import { FLOOR_SERVERS, formatFloor, measureTransportFloor, type FloorServerKind } from '../scenarios/transport-floor.js';
 import { fleetCapacity } from '../sim/fleet.js';
 import { SHARD_ENV, shardFromOptions, shardLabel, shardProblem, ShardSpecError } from '../scenarios/sharding.js';
 
@@ -210,20 +210,31 @@ program
 program
   .command('calibrate')
   .description(
-    "measure the transport floor on this machine: CPU per call of a bare client (the fleet's sockets and OCPP-J framing, no charger logic) and of a bare answering server in its own process, over loopback",
+    "measure the transport floor on this machine: CPU per call of a bare client (the fleet's sockets and OCPP-J framing, no charger logic) and of a server that only answers, in its own process, over loopback",
   )
   .option('--sockets <n>', 'client sockets, like chargers', integer('--sockets', 1), 2000)
   .option('--rate <calls/s>', 'calls per second across the sockets (bench:throughput sends 6,000)', callsPerSec, 6000)
-  .option('--duration <d>', 'how long calls are sent, warm-up included, e.g. 30s', duration('--duration'), 30_000)
-  .option('--warm-up <d>', 'first part left out of the figures, e.g. 5s', duration('--warm-up'), 5_000)
+  .addOption(new Option('--duration <d>', 'how long calls are sent, warm-up included, e.g. 90s').argParser(duration('--duration')).default(30_000, '30s'))
+  .addOption(new Option('--warm-up <d>', 'first part left out of the figures, e.g. 10s').argParser(duration('--warm-up')).default(5_000, '5s'))
+  .addOption(
+    new Option('--server <kind>', "what answers: bare = an OCPP-J endpoint and nothing else; ocpp-rpc = the reference back end's OCPP library in strict mode, nothing behind it")
+      .choices([...FLOOR_SERVERS])
+      .default('bare'),
+  )
   .option('--json', 'print the result as JSON')
-  .action(async (opts: { sockets: number; rate: number; duration: number; warmUp: number; json?: boolean }) => {
+  .action(async (opts: { sockets: number; rate: number; duration: number; warmUp: number; server: FloorServerKind; json?: boolean }) => {
     if (opts.warmUp >= opts.duration) usage('--warm-up must be shorter than --duration, which includes it');
     if (opts.rate / opts.sockets > 1000 / CALIBRATE_MIN_GAP_MS)
       usage(`--rate ${opts.rate} over ${opts.sockets} sockets sends each socket a call every ${((1000 * opts.sockets) / opts.rate).toFixed(1)} ms; give at least ${CALIBRATE_MIN_GAP_MS} ms each (more --sockets or a lower --rate)`);
     const capacity = fleetCapacity('ws://127.0.0.1/');
     if (opts.sockets > capacity.maxChargers) usage(`--sockets ${opts.sockets} is more than this process can hold (${capacity.maxChargers}). ${capacity.explanation}`);
-    const result = await measureTransportFloor({ sockets: opts.sockets, callsPerSec: opts.rate, durationMs: opts.duration, warmUpMs: opts.warmUp });
+    const result = await measureTransportFloor({
+      sockets: opts.sockets,
+      callsPerSec: opts.rate,
+      durationMs: opts.duration,
+      warmUpMs: opts.warmUp,
+      server: opts.server,
+    });
     process.stdout.write(`${opts.json ? JSON.stringify(result, null, 2) : formatFloor(result)}\n`);
   });
 

@@ -14,6 +14,10 @@ import { processCpuMicros } from './backend-process.js';
 import { distEntry } from './package-root.js';
 import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './run-queue.js';
 
+/** What answers the calls (see transport-floor-server.ts). */
+export const FLOOR_SERVERS = ['bare', 'ocpp-rpc'] as const;
+export type FloorServerKind = (typeof FLOOR_SERVERS)[number];
+
 export interface FloorOptions {
   sockets: number;
   /** Calls sent per second across all sockets. */
@@ -22,6 +26,8 @@ export interface FloorOptions {
   durationMs: number;
   /** First part left out of the figures (connections and JIT settle). */
   warmUpMs: number;
+  /** What answers: a bare OCPP-J endpoint, or the reference back end's OCPP library with nothing behind it. */
+  server: FloorServerKind;
 }
 
 export interface FloorResult {
@@ -34,7 +40,7 @@ export interface FloorResult {
   /** Calls not sent because their socket still waited for its last answer (one call at a time). */
   skipped: number;
   client: { cpuMicrosPerCall: number; userMicrosPerCall: number; systemMicrosPerCall: number; threadsWaitingForCpu: number | null };
-  server: { cpuMicrosPerCall: number; threadsWaitingForCpu: number | null };
+  server: { kind: FloorServerKind; cpuMicrosPerCall: number; threadsWaitingForCpu: number | null };
 }
 
 const CONNECT_BATCH = 200;
@@ -57,7 +63,7 @@ interface Tally {
 }
 
 export async function measureTransportFloor(o: FloorOptions): Promise<FloorResult> {
-  const server = await startFloorServer();
+  const server = await startFloorServer(o.server);
   const sockets: FloorSocket[] = [];
   try {
     const tally: Tally = { answered: 0, unexpected: 0, lost: 0 };
@@ -166,6 +172,7 @@ function sendOnPlan(o: FloorOptions, sockets: FloorSocket[], tally: Tally, serve
           threadsWaitingForCpu: averageWaiting(waitBetween(from.clientWait, end.clientWait), windowMs),
         },
         server: {
+          kind: server.kind,
           cpuMicrosPerCall: per(end.serverCpu - from.serverCpu),
           threadsWaitingForCpu: averageWaiting(waitBetween(from.serverWait, end.serverWait), windowMs),
         },
@@ -225,14 +232,15 @@ function openSocket(url: string, localAddress: string | undefined, tally: Tally)
 
 interface FloorServer {
   url: string;
+  kind: FloorServerKind;
   child: ChildProcess;
   stop(): void;
 }
 
-const READY = /listening on (ws:\/\/\S+)/;
+const READY = /listening on (ws:\/\/\S+) as (\S+)/;
 
-function startFloorServer(): Promise<FloorServer> {
-  const child = spawn(process.execPath, [distEntry('scenarios', 'transport-floor-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+function startFloorServer(kind: FloorServerKind): Promise<FloorServer> {
+  const child = spawn(process.execPath, [distEntry('scenarios', 'transport-floor-server.js'), kind], { stdio: ['pipe', 'pipe', 'inherit'] });
   // Closing its stdin asks it to exit; a server that does not is killed.
   const stop = () => {
     child.stdin?.end();
@@ -248,7 +256,7 @@ function startFloorServer(): Promise<FloorServer> {
       const match = READY.exec(line);
       if (!match) return;
       clearTimeout(timer);
-      resolve({ url: match[1], child, stop });
+      resolve({ url: match[1], kind: match[2] as FloorServerKind, child, stop });
     });
     child.once('error', (err) => {
       clearTimeout(timer);
@@ -266,11 +274,16 @@ export function formatFloor(r: FloorResult): string {
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
   const us = (v: number) => `${v.toFixed(1)} µs`;
   const waiting = (v: number | null) => (v === null ? 'unknown' : v.toFixed(2));
+  const server =
+    r.server.kind === 'ocpp-rpc'
+      ? 'an ocpp-rpc server in strict mode (the reference back end\'s OCPP library, nothing behind it)'
+      : 'a bare answering server';
+  const serverMeaning = r.server.kind === 'ocpp-rpc' ? 'ocpp-rpc and its validation, before any CSMS work' : "the floor under a CSMS's cpu/call";
   return [
-    'transport floor  a bare client (the fleet\'s sockets and OCPP-J framing, no charger logic) and a bare answering server, over loopback',
+    `transport floor  a bare client (the fleet's sockets and OCPP-J framing, no charger logic) and ${server}, over loopback`,
     `load             ${n(r.sockets)} sockets, ${n(r.callsPerSec)} calls/s; ${n(r.answered)} answered in the ${(r.windowMs / 1000).toFixed(1)} s window, ${n(r.skipped)} skipped`,
     `client           ${us(r.client.cpuMicrosPerCall)} CPU per call (user ${us(r.client.userMicrosPerCall)}, system ${us(r.client.systemMicrosPerCall)}): the floor under the fleet's cpu/call`,
-    `server           ${us(r.server.cpuMicrosPerCall)} CPU per call: the floor under a CSMS's cpu/call`,
+    `server           ${us(r.server.cpuMicrosPerCall)} CPU per call: ${serverMeaning}`,
     `cpu wait         threads ready but waiting for a core, on average: client ${waiting(r.client.threadsWaitingForCpu)}, server ${waiting(r.server.threadsWaitingForCpu)}`,
   ].join('\n');
 }

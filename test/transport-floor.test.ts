@@ -43,10 +43,23 @@ describe('chargebench calibrate', () => {
     // The server is a process of its own: its CPU is read from /proc, never the client's.
     expect(r.server.cpuMicrosPerCall).toBeGreaterThan(0);
     expect(r.server.cpuMicrosPerCall).not.toBe(r.client.cpuMicrosPerCall);
+    expect(r.server.kind).toBe('bare');
+  }, 60_000);
+
+  it("answers through the reference back end's OCPP library in strict mode when asked, and says so", async () => {
+    const result = await runCli(['calibrate', '--sockets', '20', '--rate', '200', '--duration', '3s', '--warm-up', '1s', '--server', 'ocpp-rpc'], 50_000);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    // The kind is the one the server process reported, not an echo of the option.
+    expect(result.stdout).toMatch(/and an ocpp-rpc server in strict mode/);
+    const answered = /; ([\d,]+) answered in the ([\d.]+) s window/.exec(result.stdout);
+    expect(answered).not.toBeNull();
+    const planned = 200 * Number(answered![2]);
+    expect(Number(answered![1].replace(/,/g, ''))).toBeGreaterThan(0.8 * planned);
+    expect(result.stdout).toMatch(/server +\d+\.\d µs CPU per call: ocpp-rpc and its validation, before any CSMS work/);
   }, 60_000);
 
   it('stops with a clear error, not figures, when the server dies during the run', async () => {
-    const run = measureTransportFloor({ sockets: 10, callsPerSec: 100, durationMs: 20_000, warmUpMs: 1_000 });
+    const run = measureTransportFloor({ sockets: 10, callsPerSec: 100, durationMs: 20_000, warmUpMs: 1_000, server: 'bare' });
     const failed = expect(run).rejects.toThrow(/the floor server exited during the run \(code null, signal SIGKILL\)/);
     const pid = await childProcess('transport-floor-server');
     await new Promise((r) => setTimeout(r, 1_500));
@@ -76,8 +89,9 @@ describe('chargebench calibrate', () => {
       answered: 150_000,
       skipped: 3,
       client: { cpuMicrosPerCall: 57.04, userMicrosPerCall: 36.4, systemMicrosPerCall: 20.64, threadsWaitingForCpu: 0.14 },
-      server: { cpuMicrosPerCall: 52.2, threadsWaitingForCpu: null },
+      server: { kind: 'bare', cpuMicrosPerCall: 52.2, threadsWaitingForCpu: null },
     });
+    expect(text).toMatch(/and a bare answering server, over loopback/);
     expect(text).toMatch(/2,000 sockets, 6,000 calls\/s; 150,000 answered in the 25\.0 s window, 3 skipped/);
     expect(text).toMatch(/client +57\.0 µs CPU per call \(user 36\.4 µs, system 20\.6 µs\): the floor under the fleet's cpu\/call/);
     expect(text).toMatch(/server +52\.2 µs CPU per call: the floor under a CSMS's cpu\/call/);
