@@ -1,6 +1,6 @@
 // The reference CSMS core: OCPP 1.6 message handling, in-memory state for the hot path
 // (chargers, tokens, tariffs, active sessions), and the units of work it commits. The
-// transport (ocpp-rpc) lives in ocpp-server.ts; the HTTP API in http-api.ts.
+// endpoint lives in ocpp-server.ts (its transport in ocpp-transport.ts); the HTTP API in http-api.ts.
 import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
 import type { MeterReading, StateChange } from './billing/periods.js';
 import { tariffValidAt } from './billing/pricing.js';

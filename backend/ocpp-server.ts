@@ -1,72 +1,40 @@
-// OCPP-J transport: ocpp-rpc RPCServer in strict mode (schema validation of every call and
-// every answer), bound to the CSMS core. Connections are tracked by instance: a charger may
-// reconnect before the server has seen its old socket close.
+// The OCPP endpoint: each charger's calls bound to the CSMS core over the OCPP-J transport
+// (strict validation of every call and every answer, see ocpp-transport.ts). Connections are
+// tracked by instance: a charger may reconnect before the server has seen its old socket close.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RPCServer, createRPCError } from 'ocpp-rpc';
+import { createRPCError } from 'ocpp-rpc';
 import { OcppRequestError, type Csms } from './csms.js';
 import { ocpp16Validator } from './ocpp-validator.js';
 import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from './running-cost.js';
+import { OcppJServer, type OcppJConnection } from './ocpp-transport.js';
 import type { DataTransferConf } from './vendors.js';
 
-// The server-side client type is not exported by ocpp-rpc's typings under a public name.
-interface ServerClient {
-  identity: string | undefined;
-  handle(method: string, handler: (call: { params?: Record<string, any> }) => unknown): void;
-  call(method: string, params: Record<string, unknown>, options?: { callTimeoutMs?: number }): Promise<any>;
-  close(opts?: { code?: number; reason?: string; awaitPending?: boolean; force?: boolean }): Promise<unknown>;
-  once(event: 'close', cb: () => void): void;
-  on(event: string, cb: (...args: any[]) => void): void;
-}
-
 const OCPP_PATH = '/ocpp/';
-const COST_MESSAGE_TIMEOUT_MS = 30_000;
 
 /** Runs after a charger's message was answered, with its result; chosen before the handler runs. */
 type AfterAnswer = ((result: any) => void) | null;
 
 export class OcppEndpoint {
-  readonly rpc: RPCServer;
+  private readonly server: OcppJServer;
   /** The live connection per charger (the newest one). */
-  private readonly current = new Map<string, ServerClient>();
+  private readonly current = new Map<string, OcppJConnection>();
   /** Every open connection, including a superseded one whose close has not arrived yet. */
-  private readonly all = new Set<ServerClient>();
+  private readonly all = new Set<OcppJConnection>();
 
   constructor(
     private readonly csms: Csms,
     private readonly log: (line: string) => void,
     private readonly costDisplay: RunningCostNotifier | null = null,
   ) {
-    const validator = ocpp16Validator();
-    this.rpc = new RPCServer({
-      protocols: ['ocpp1.6'],
-      strictMode: true,
-      ...(validator ? { strictModeValidators: [validator as any] } : {}),
-      wssOptions: { perMessageDeflate: false, maxPayload: 1 << 20 },
-      // Messages arriving on one connection are handled concurrently; answers go out as they commit.
-      respondWithDetailedErrors: false,
-    });
-    this.rpc.auth((accept, reject, handshake) => {
-      const id = handshake.identity;
-      if (handshake.endpoint !== '/ocpp' || !id) {
-        reject(404, 'Use ws://HOST:PORT/ocpp/{chargerId}');
-        return;
-      }
-      if (!handshake.protocols.has('ocpp1.6')) {
-        reject(400, 'This back end speaks the ocpp1.6 subprotocol');
-        return;
-      }
-      accept({}, 'ocpp1.6');
-    });
-    this.rpc.on('client', (c: ServerClient) => this.onClient(c));
-    this.rpc.on('error', (err: Error) => this.log(`ocpp server error: ${err.message}`));
+    this.server = new OcppJServer(ocpp16Validator(), (c) => this.onClient(c));
   }
 
   /** For the http server's 'upgrade' event: only paths under /ocpp/ are ours. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = req.url ?? '/';
     if (!url.startsWith(OCPP_PATH)) return false;
-    void this.rpc.handleUpgrade(req, socket as any, head);
+    this.server.handleUpgrade(req, socket, head);
     return true;
   }
 
@@ -82,27 +50,11 @@ export class OcppEndpoint {
   sendCostMessage(chargerId: string, messageId: CostMessageId, data: string): Promise<DataTransferConf> {
     const client = this.current.get(chargerId);
     if (!client) return Promise.reject(new Error('not connected'));
-    // ocpp-rpc's own call timeout costs an AbortController, a timer promise and two Error
-    // objects per call; one plain timer does the same here. A late answer, or the connection
-    // closing, still settles the library's side of the call.
-    const answer = client.call('DataTransfer', { vendorId: COST_VENDOR_ID, messageId, data }, { callTimeoutMs: 0 });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer within ${COST_MESSAGE_TIMEOUT_MS / 1000} s`)), COST_MESSAGE_TIMEOUT_MS);
-      answer.then(
-        (conf: DataTransferConf) => {
-          clearTimeout(timer);
-          resolve(conf);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
+    return client.call('DataTransfer', { vendorId: COST_VENDOR_ID, messageId, data });
   }
 
-  private onClient(client: ServerClient): void {
-    const id = client.identity ?? '';
+  private onClient(client: OcppJConnection): void {
+    const id = client.identity;
     const previous = this.current.get(id);
     this.current.set(id, client);
     this.all.add(client);
@@ -167,9 +119,8 @@ export class OcppEndpoint {
     }
   }
 
-  /** Close every connection after its in-flight calls are answered, then the server. */
+  /** Refuse new connections, close each open one after its calls in flight are answered, then stop. */
   async close(): Promise<void> {
-    await Promise.all([...this.all].map((cl) => cl.close({ code: 1001, reason: 'server shutting down', awaitPending: true })));
-    await this.rpc.close({ code: 1001 });
+    await this.server.close();
   }
 }

@@ -9,6 +9,7 @@ import { DEFAULT_PARTY } from './cdr.js';
 import { Csms } from './csms.js';
 import { createApi } from './http-api.js';
 import { OcppEndpoint } from './ocpp-server.js';
+import { refuseUpgrade } from './ocpp-transport.js';
 import { RunningCostNotifier, type CompletedSessionRow } from './running-cost.js';
 import { Store, type StoreStats } from './store/store.js';
 
@@ -97,7 +98,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     server = srv;
     srv.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       if (!ocpp.handleUpgrade(req, socket, head)) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        refuseUpgrade(socket, 404, 'Not found: OCPP is at /ocpp/{chargerId}');
       }
     });
     await new Promise<void>((resolve, reject) => {

@@ -217,7 +217,7 @@ program
   .addOption(new Option('--duration <d>', 'how long calls are sent, warm-up included, e.g. 90s').argParser(duration('--duration')).default(30_000, '30s'))
   .addOption(new Option('--warm-up <d>', 'first part left out of the figures, e.g. 10s').argParser(duration('--warm-up')).default(5_000, '5s'))
   .addOption(
-    new Option('--server <kind>', "what answers: bare = an OCPP-J endpoint and nothing else; ocpp-rpc = the reference back end's OCPP library in strict mode, nothing behind it")
+    new Option('--server <kind>', "what answers: bare = an OCPP-J endpoint and nothing else; ocpp-rpc = ocpp-rpc's RPCServer in strict mode, nothing behind it")
       .choices([...FLOOR_SERVERS])
       .default('bare'),
   )

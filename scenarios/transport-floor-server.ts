@@ -1,8 +1,8 @@
 // The server side of the transport floor, in a process of its own, answering every CALL at
 // once with a small CALLRESULT and storing nothing. `bare`: ws with the fleet's OCPP-J framing
-// and no validation, what any CSMS on this machine pays before doing any work. `ocpp-rpc`: the
-// library the reference back end speaks through, in strict mode (both directions validated),
-// so its own cost per call can be read against the bare one.
+// and no validation, what any CSMS on this machine pays before doing any work. `ocpp-rpc`: that
+// library's RPCServer in strict mode (both directions validated), so its own cost per call can
+// be read against the bare one.
 import { RPCServer } from 'ocpp-rpc';
 import { WebSocketServer } from 'ws';
 import { CALL, decodeFrame, encodeCallResult, FrameError } from '../sim/ocpp-framing.js';

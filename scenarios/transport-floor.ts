@@ -26,7 +26,7 @@ export interface FloorOptions {
   durationMs: number;
   /** First part left out of the figures (connections and JIT settle). */
   warmUpMs: number;
-  /** What answers: a bare OCPP-J endpoint, or the reference back end's OCPP library with nothing behind it. */
+  /** What answers: a bare OCPP-J endpoint, or ocpp-rpc's RPCServer in strict mode with nothing behind it. */
   server: FloorServerKind;
 }
 
@@ -276,7 +276,7 @@ export function formatFloor(r: FloorResult): string {
   const waiting = (v: number | null) => (v === null ? 'unknown' : v.toFixed(2));
   const server =
     r.server.kind === 'ocpp-rpc'
-      ? 'an ocpp-rpc server in strict mode (the reference back end\'s OCPP library, nothing behind it)'
+      ? 'an ocpp-rpc server in strict mode (the library\'s RPCServer, nothing behind it)'
       : 'a bare answering server';
   const serverMeaning = r.server.kind === 'ocpp-rpc' ? 'ocpp-rpc and its validation, before any CSMS work' : "the floor under a CSMS's cpu/call";
   return [

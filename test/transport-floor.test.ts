@@ -46,7 +46,7 @@ describe('chargebench calibrate', () => {
     expect(r.server.kind).toBe('bare');
   }, 60_000);
 
-  it("answers through the reference back end's OCPP library in strict mode when asked, and says so", async () => {
+  it("answers through ocpp-rpc's RPCServer in strict mode when asked, and says so", async () => {
     const result = await runCli(['calibrate', '--sockets', '20', '--rate', '200', '--duration', '3s', '--warm-up', '1s', '--server', 'ocpp-rpc'], 50_000);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     // The kind is the one the server process reported, not an echo of the option.
