@@ -41,6 +41,8 @@ const OCPP16_SPELLING: Record<string, string> = {
 };
 
 const CSMS_CALL_TIMEOUT_MS = 30_000;
+/** Each connection pings on its own clock from its connect time, so 10,000 pings never come at once. */
+export const PING_INTERVAL_MS = 30_000;
 
 interface OutgoingCall {
   id: string;
@@ -65,17 +67,21 @@ export class OcppJConnection {
   private readonly closeListeners: Array<() => void> = [];
   private readonly idleListeners: Array<() => void> = [];
   /** Cleared by each ping, set by each pong: a connection still clear at the next ping is dead. */
-  alive = true;
+  private alive = true;
+  private readonly pinger: NodeJS.Timeout;
 
   constructor(
     readonly identity: string,
     private readonly ws: WebSocket,
     private readonly validator: StrictValidator | null,
+    pingIntervalMs = PING_INTERVAL_MS,
   ) {
     ws.on('message', (data: RawData) => this.onMessage(data));
     ws.on('pong', () => (this.alive = true));
     ws.on('error', () => undefined); // the close that follows is what counts
     ws.once('close', () => this.onClose());
+    this.pinger = setInterval(() => this.ping(), pingIntervalMs);
+    this.pinger.unref();
   }
 
   handle(method: string, handler: CallHandler): void {
@@ -118,7 +124,7 @@ export class OcppJConnection {
     clearTimeout(timer);
   }
 
-  ping(): void {
+  private ping(): void {
     if (!this.alive) {
       this.ws.terminate();
       return;
@@ -262,6 +268,7 @@ export class OcppJConnection {
 
   private onClose(): void {
     this.closed = true;
+    clearInterval(this.pinger);
     const lost = [...(this.waiting ? [this.waiting] : []), ...this.queued.splice(0)];
     this.waiting = null;
     for (const c of lost) {
@@ -274,7 +281,6 @@ export class OcppJConnection {
 }
 
 const OCPP_ENDPOINT = '/ocpp';
-const PING_INTERVAL_MS = 30_000;
 
 /** Accepts chargers at /ocpp/{chargerId} (ocpp1.6 subprotocol) and hands each connection to `onConnection`. */
 export class OcppJServer {
@@ -285,18 +291,13 @@ export class OcppJServer {
     handleProtocols: (protocols) => (protocols.has(OCPP16) ? OCPP16 : false),
   });
   private readonly connections = new Set<OcppJConnection>();
-  private readonly pinger: NodeJS.Timeout;
   private closing = false;
 
   constructor(
     private readonly validator: StrictValidator | null,
     private readonly onConnection: (connection: OcppJConnection) => void,
-  ) {
-    this.pinger = setInterval(() => {
-      for (const c of this.connections) c.ping();
-    }, PING_INTERVAL_MS);
-    this.pinger.unref();
-  }
+    private readonly pingIntervalMs = PING_INTERVAL_MS,
+  ) {}
 
   /** For the http server's 'upgrade' event, with a URL under /ocpp/. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -315,7 +316,7 @@ export class OcppJServer {
       .map((p) => p.trim());
     if (!offered.includes(OCPP16)) return refuseUpgrade(socket, 400, 'This back end speaks the ocpp1.6 subprotocol');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new OcppJConnection(identity, ws, this.validator);
+      const connection = new OcppJConnection(identity, ws, this.validator, this.pingIntervalMs);
       this.connections.add(connection);
       connection.once('close', () => this.connections.delete(connection));
       this.onConnection(connection);
@@ -325,7 +326,6 @@ export class OcppJServer {
   /** Refuses new connections, closes each open one once its calls in flight are answered, then stops. */
   async close(): Promise<void> {
     this.closing = true;
-    clearInterval(this.pinger);
     await Promise.all([...this.connections].map((c) => c.close({ code: 1001, reason: 'server shutting down', awaitPending: true })));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }

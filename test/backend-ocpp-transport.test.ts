@@ -16,12 +16,16 @@ interface Rig {
 
 const rigs: Rig[] = [];
 
-async function rig(strict: boolean, setUp: (c: OcppJConnection) => void = () => undefined): Promise<Rig> {
+async function rig(strict: boolean, setUp: (c: OcppJConnection) => void = () => undefined, pingIntervalMs?: number): Promise<Rig> {
   const connections: OcppJConnection[] = [];
-  const server = new OcppJServer(strict ? ocpp16Validator() : null, (c) => {
-    connections.push(c);
-    setUp(c);
-  });
+  const server = new OcppJServer(
+    strict ? ocpp16Validator() : null,
+    (c) => {
+      connections.push(c);
+      setUp(c);
+    },
+    pingIntervalMs,
+  );
   const http = createServer();
   http.on('upgrade', (req, socket, head) => server.handleUpgrade(req, socket, head));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
@@ -38,8 +42,8 @@ afterEach(async () => {
 });
 
 /** A raw client: every frame it receives, parsed, in order. */
-async function client(url: string): Promise<{ ws: WebSocket; next: () => Promise<any[]>; received: () => number }> {
-  const ws = new WebSocket(url, ['ocpp1.6']);
+async function client(url: string, opts: WebSocket.ClientOptions = {}): Promise<{ ws: WebSocket; next: () => Promise<any[]>; received: () => number }> {
+  const ws = new WebSocket(url, ['ocpp1.6'], opts);
   const frames: any[][] = [];
   const waiters: Array<(f: any[]) => void> = [];
   ws.on('message', (data) => {
@@ -157,5 +161,18 @@ describe('OCPP-J transport of the back end', () => {
     ws.send(JSON.stringify([2, 'e1', 'Echo', { a: 1 }]));
     expect(await next()).toEqual([3, 'e1', { a: 1 }]);
     ws.close();
+  });
+
+  it('cuts off a connection that stops answering pings, and keeps one that answers', async () => {
+    const r = await rig(false, () => undefined, 100);
+    const live = await client(`${r.url}/CP-LIVE`);
+    const deaf = await client(`${r.url}/CP-DEAF`, { autoPong: false });
+    const deafClosed = new Promise<number>((resolve) => deaf.ws.once('close', (code) => resolve(code)));
+    // The first ping goes unanswered; the second finds the connection still silent and ends it.
+    expect(await deafClosed).toBe(1006);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(live.ws.readyState).toBe(WebSocket.OPEN);
+    expect(r.connections.map((c) => c.identity)).toEqual(['CP-LIVE', 'CP-DEAF']);
+    live.ws.close();
   });
 });
