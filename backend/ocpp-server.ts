@@ -59,7 +59,7 @@ export class OcppEndpoint {
     this.current.set(id, client);
     this.all.add(client);
     if (previous) this.log(`charger ${id} reconnected (the old connection is still open)`);
-    client.once('close', () => {
+    client.onClosed(() => {
       this.all.delete(client);
       if (this.current.get(id) === client) {
         this.current.delete(id);

@@ -15,7 +15,7 @@ import { createRPCError } from 'ocpp-rpc';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { StrictValidator } from './ocpp-validator.js';
 
-export const OCPP16 = 'ocpp1.6';
+const OCPP16 = 'ocpp1.6';
 
 const CALL = 2;
 const CALLRESULT = 3;
@@ -42,7 +42,7 @@ const OCPP16_SPELLING: Record<string, string> = {
 
 const CSMS_CALL_TIMEOUT_MS = 30_000;
 /** Each connection pings on its own clock from its connect time, so 10,000 pings never come at once. */
-export const PING_INTERVAL_MS = 30_000;
+const PING_INTERVAL_MS = 30_000;
 
 interface OutgoingCall {
   id: string;
@@ -88,7 +88,8 @@ export class OcppJConnection {
     this.handlers.set(method, handler);
   }
 
-  once(_event: 'close', listener: () => void): void {
+  /** Runs `listener` once the connection has closed (at once if it already has). */
+  onClosed(listener: () => void): void {
     if (this.closed) listener();
     else this.closeListeners.push(listener);
   }
@@ -116,7 +117,7 @@ export class OcppJConnection {
     this.closing = true;
     if (opts.awaitPending && this.handling.size > 0) await new Promise<void>((r) => this.idleListeners.push(r));
     if (this.closed) return;
-    const closedNow = new Promise<void>((r) => this.once('close', r));
+    const closedNow = new Promise<void>((r) => this.onClosed(r));
     this.ws.close(opts.code ?? 1000, opts.reason ?? '');
     // A peer that never completes the closing handshake is cut off.
     const timer = setTimeout(() => this.ws.terminate(), 5_000);
@@ -318,7 +319,7 @@ export class OcppJServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = new OcppJConnection(identity, ws, this.validator, this.pingIntervalMs);
       this.connections.add(connection);
-      connection.once('close', () => this.connections.delete(connection));
+      connection.onClosed(() => this.connections.delete(connection));
       this.onConnection(connection);
     });
   }

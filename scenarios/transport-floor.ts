@@ -1,9 +1,10 @@
 // The transport floor: what one OCPP call costs on this machine before any simulation or any
 // billing. A bare client (the fleet's socket options and OCPP-J framing, but no chargers,
-// scheduler, schema checks or metrics) sends calls at a constant rate, round robin over many
-// sockets, to a bare answering server in a process of its own, over loopback. Its CPU per call
-// is the floor under the fleet's cpu/call at that load; the server's is the floor under any
-// CSMS's. Both include the kernel's loopback TCP work, which on one machine lands on both ends.
+// schema checks or metrics) sends calls on a fixed plan, round robin over many sockets, to a
+// server in a process of its own that only answers (bare, or ocpp-rpc's RPCServer), over
+// loopback. Its CPU per call is the floor under the fleet's cpu/call at that load; the bare
+// server's is the floor under any CSMS's. Both include the kernel's loopback TCP work, which on
+// one machine lands on both ends.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
