@@ -2,6 +2,7 @@
 import { Dec } from './billing/money.js';
 import type { MeterReading } from './billing/periods.js';
 import { isCanonicalUtc } from './billing/local-time.js';
+import { resolutionOf } from './billing/registers.js';
 
 export interface SampledValue16 {
   value: string;
@@ -30,6 +31,18 @@ export function energyWh(sv: SampledValue16): string | null {
   const d = toDecimal(sv.value);
   if (d === null) return null;
   return unit === 'kWh' ? d.times(1000).toString() : d.toString();
+}
+
+/**
+ * The resolution of an energy value in Wh when its Wh text does not show it (billing/registers.ts):
+ * a kWh value ("12.3" kWh is known to 100 Wh) or a Wh value written with trailing zeros ("380.20").
+ */
+function registerResolutionWh(sv: SampledValue16, wh: string): string | null {
+  const written = sv.value.trim();
+  const kWh = sv.unit === 'kWh';
+  if (!kWh && written === wh) return null;
+  const resolution = resolutionOf(written);
+  return (kWh ? resolution.times(1000) : resolution).toString();
 }
 
 function toDecimal(value: string): Dec | null {
@@ -81,6 +94,7 @@ function total(values: Array<{ phase?: string; v: Dec }>): string | undefined {
  */
 export function readingOf(mv: MeterValue16, at: string): MeterReading | null {
   let register: string | null = null;
+  let registerSv: SampledValue16 | null = null;
   const powers: Array<{ phase?: string; v: Dec }> = [];
   const currents: Array<{ phase?: string; v: Dec }> = [];
   for (const sv of mv.sampledValue) {
@@ -89,7 +103,10 @@ export function readingOf(mv: MeterValue16, at: string): MeterReading | null {
       // Prefer the phase-less (total) register when a charger also sends per-phase ones.
       if (register === null || sv.phase === undefined) {
         const wh = energyWh(sv);
-        if (wh !== null && (register === null || sv.phase === undefined)) register = wh;
+        if (wh !== null && (register === null || sv.phase === undefined)) {
+          register = wh;
+          registerSv = sv;
+        }
       }
     } else if (measurand === 'Power.Active.Import') {
       const p = powerW(sv);
@@ -101,6 +118,8 @@ export function readingOf(mv: MeterValue16, at: string): MeterReading | null {
   }
   if (register === null) return null;
   const r: MeterReading = { at, registerWh: register };
+  const resolution = registerResolutionWh(registerSv!, register);
+  if (resolution !== null) r.resolutionWh = resolution;
   const p = total(powers);
   if (p !== undefined) r.powerW = p;
   const c = total(currents);

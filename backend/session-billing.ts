@@ -4,6 +4,7 @@
 // synchronous: it runs while the StopTransaction unit of work is being assembled.
 import { Dec } from './billing/money.js';
 import { buildChargingPeriods, type MeterReading, type StateChange } from './billing/periods.js';
+import { fallIsRounding, registerValue, resolutionOf, settleRegisters } from './billing/registers.js';
 import { priceSession } from './billing/pricing.js';
 import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
 
@@ -59,53 +60,43 @@ export function billSession(f: SessionFacts): SessionBill {
   }
   const stopMs = ms(stopAt);
 
-  // Register readings inside [start, stop], in time order. A register that falls is a
-  // meter reset: the meter restarted at zero, so the new value is the energy since the
-  // reset (the same model as billing/periods.ts); what was charged between the last
-  // reading before the reset and the reset itself is unknown and not billed.
+  // Register readings inside [start, stop], in time order, settled by the register rules of
+  // billing/registers.ts (a fall that rounding explains is no change, any other is a meter reset).
   // Each instant is parsed once (sorting by parsing in the comparator parsed it again and again).
   const inside = f.readings
     .map((r) => ({ r, t: ms(r.at) }))
     .filter(({ t }) => t >= startMs && t <= stopMs)
     .sort((a, b) => a.t - b.t);
   const readings: MeterReading[] = [{ at: f.startedAt, registerWh: String(f.meterStartWh) }];
-  let last = new Dec(f.meterStartWh);
-  let energy = new Dec(0);
-  let resetSeen = false;
-  const advance = (v: Dec): void => {
-    if (v.lt(last)) {
-      resetSeen = true;
-      energy = energy.plus(v.gt(0) ? v : 0);
-    } else energy = energy.plus(v.minus(last));
-    last = v;
-  };
   for (const { r, t } of inside) {
     if (t === stopMs) continue; // the stop register below stands for the stop instant
-    const v = new Dec(r.registerWh);
-    const copy: MeterReading = { at: r.at, registerWh: v.toString() };
+    const copy: MeterReading = { at: r.at, registerWh: new Dec(r.registerWh).toString() };
+    // The resolution travels with the value when the plain text no longer shows it ("380.20").
+    if (r.resolutionWh !== undefined) copy.resolutionWh = r.resolutionWh;
+    else if (copy.registerWh !== String(r.registerWh)) copy.resolutionWh = resolutionOf(r.registerWh).toString();
     if (r.powerW !== undefined) copy.powerW = r.powerW;
     if (r.currentA !== undefined) copy.currentA = r.currentA;
     if (t === startMs) {
       // A Transaction.Begin sample at the start instant: meterStart stays the start register.
-      readings[0] = { ...copy, registerWh: String(f.meterStartWh) };
+      const { resolutionWh: _ignored, ...sample } = copy;
+      readings[0] = { ...sample, registerWh: String(f.meterStartWh) };
       continue;
     }
-    advance(v);
     readings.push(copy);
   }
-  // The stop register: a lost one (<= 0) is replaced by the last reading, so no energy is
-  // invented after it; a lower one than the last reading is a reset (energy since reset).
-  let stopReg: Dec;
-  if (f.meterStopWh <= 0) {
-    flags.push('missing-stop-reading');
-    stopReg = last;
-  } else {
-    stopReg = new Dec(f.meterStopWh);
-    advance(stopReg);
-  }
-  if (resetSeen) flags.push('meter-reset');
+  // The stop register. A lost one (below 0, or a 0 that is not a genuine reading of a meter that
+  // stood at 0) is replaced by the last reading, so no energy is invented after it.
+  const registers = readings.map((r) => registerValue(r.registerWh, r.resolutionWh));
+  const stop = registerValue(f.meterStopWh);
+  const lastBefore = registers[registers.length - 1];
+  const stopLost = f.meterStopWh < 0 || (f.meterStopWh === 0 && lastBefore.wh.gt(0) && !fallIsRounding(lastBefore, stop));
+  if (stopLost) flags.push('missing-stop-reading');
+  else registers.push(stop);
+  const settled = settleRegisters(registers);
+  if (settled.resets.length > 0) flags.push('meter-reset');
+  const stopReg = settled.values[settled.values.length - 1];
   readings.push({ at: stopAt, registerWh: stopReg.toString() });
-  const energyWh = Math.max(0, Math.round(energy.toNumber()));
+  const energyWh = Math.max(0, Math.round(settled.energyWh[settled.energyWh.length - 1].toNumber()));
 
   // Charging / parking timeline: starts charging unless a status at the start instant says
   // otherwise (an EV already full reports SuspendedEV with the start's timestamp); a change

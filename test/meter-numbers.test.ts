@@ -35,7 +35,8 @@ describe('meter numbers', () => {
       },
       '2026-03-02T10:00:30.000Z',
     );
-    expect(r).toEqual({ at: '2026-03-02T10:00:30.000Z', registerWh: '0.0000001', powerW: '0.000001' });
+    // A kWh value is known to its last digit in kWh: 1e-10 kWh = 1e-7 Wh.
+    expect(r).toEqual({ at: '2026-03-02T10:00:30.000Z', registerWh: '0.0000001', resolutionWh: '0.0000001', powerW: '0.000001' });
   });
 
   it('bills a session with a register of 0.0000001 Wh like one without that reading', () => {

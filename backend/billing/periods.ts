@@ -8,19 +8,23 @@
 // - Energy between two readings is spread linearly over the *charging* time between them (over
 //   wall time if there was none), so a parking stretch between two readings gets no energy.
 //   Before the first and after the last reading no energy is invented.
-// - Meter reset: when the register goes backwards, the meter is taken to have restarted at zero,
-//   so the new register value is the energy since the reset; what was charged between the last
-//   reading before the reset and the reset itself is unknown and not billed.
+// - Registers are compared at their resolution (registers.ts): a fall that rounding explains is
+//   no change; any other fall is a meter reset, after which the register value is the energy
+//   since the reset (what was charged between the last reading before it and the reset is unknown
+//   and not billed).
 // - Volumes: ENERGY in kWh with up to 9 decimals, cut from a running total so the periods sum
 //   exactly to the metered energy; TIME / PARKING_TIME in hours with up to 10 decimals. Pricing
 //   bills time from the period start instants (exact milliseconds), never from these hours.
 import { Dec, plainDecimal, plainHours, toDec } from './money.js';
 import { isoInstant, parseInstantMs } from './local-time.js';
+import { registerValue, settleRegisters, type RegisterValue } from './registers.js';
 import type { CdrDimension, ChargingPeriod, Decimalish } from './ocpi.js';
 
 export interface MeterReading {
   at: string; // ISO instant (sim time, from the message)
   registerWh: Decimalish; // Energy.Active.Import.Register normalised to Wh
+  /** The register's resolution in Wh when the text of registerWh does not show it (a kWh value); see registers.ts. */
+  resolutionWh?: Decimalish;
   powerW?: Decimalish; // Power.Active.Import at that instant, if sampled
   currentA?: Decimalish; // Current.Import summed over phases, if sampled
 }
@@ -51,7 +55,7 @@ export interface ChargingPeriodsReport {
 
 interface Reading {
   ms: number;
-  registerWh: Dec;
+  register: RegisterValue;
   powerW?: Dec;
   currentA?: Dec;
 }
@@ -70,14 +74,14 @@ function cleanReadings(readings: MeterReading[], startMs: number, stopMs: number
     if (!(ms >= startMs && ms <= stopMs)) continue;
     const next: Reading = {
       ms,
-      registerWh: toDec(reading.registerWh),
+      register: registerValue(reading.registerWh, reading.resolutionWh),
       powerW: reading.powerW === undefined ? undefined : toDec(reading.powerW),
       currentA: reading.currentA === undefined ? undefined : toDec(reading.currentA),
     };
     const known = byInstant.get(ms);
     byInstant.set(ms, known === undefined ? next : {
       ms,
-      registerWh: Dec.max(known.registerWh, next.registerWh),
+      register: known.register.wh.gte(next.register.wh) ? known.register : next.register,
       powerW: next.powerW ?? known.powerW,
       currentA: next.currentA ?? known.currentA,
     });
@@ -107,18 +111,10 @@ function chargingMsBetween(spans: StateSpan[], fromMs: number, toMs: number): nu
     .reduce((total, span) => total + Math.max(0, Math.min(span.toMs, toMs) - Math.max(span.fromMs, fromMs)), 0);
 }
 
-/** Session energy (Wh) metered up to each reading, treating a falling register as a meter reset. */
+/** Session energy (Wh) metered up to each reading, by the register rules of registers.ts. */
 function cumulativeEnergy(readings: Reading[]): { energyWh: Dec[]; resets: number[] } {
-  const energyWh: Dec[] = [];
-  const resets: number[] = [];
-  readings.forEach((reading, i) => {
-    if (i === 0) return void energyWh.push(new Dec(0));
-    const delta = reading.registerWh.minus(readings[i - 1].registerWh);
-    const reset = delta.lt(0);
-    if (reset) resets.push(reading.ms);
-    energyWh.push(energyWh[i - 1].plus(reset ? reading.registerWh : delta));
-  });
-  return { energyWh, resets };
+  const { energyWh, resets } = settleRegisters(readings.map((r) => r.register));
+  return { energyWh, resets: resets.map((i) => readings[i].ms) };
 }
 
 /** Builds the periods plus what the CDR should flag (resets, missing start/stop readings). */
