@@ -5,6 +5,7 @@ import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
 import type { MeterReading, StateChange } from './billing/periods.js';
 import { tariffValidAt } from './billing/pricing.js';
 import { buildCdr, cdrLocation, cdrTotals, DEFAULT_PARTY, publishedTariff, type AuthMethod, type LocationRec, type OcpiParty } from './cdr.js';
+import { Dec } from './billing/money.js';
 import { energyWh, isoUtc, readingOf, type MeterValue16 } from './meter.js';
 import { billSession, chargingStateOf, vatSummary } from './session-billing.js';
 import type { Store } from './store/store.js';
@@ -121,6 +122,27 @@ function requireIso(ts: string, field: string): string {
 /** Status changes remembered per connector, so a session can pick up ones that raced its start. */
 const RECENT_STATES = 8;
 
+/** OCPP 1.6: a StopTransaction without a reason was stopped locally. */
+const DEFAULT_STOP_REASON = 'Local';
+
+/** What the back end knows of a charger's clock: its latest timestamp and when that arrived. */
+interface ChargerClock {
+  latestMs: number;
+  /** Wall clock (ms) when the message with the latest timestamp arrived. */
+  receivedMs: number;
+  /** Some timestamp had a fraction of a second: the charger's clock is finer than whole seconds. */
+  subSecond: boolean;
+}
+
+/** What a stop closes a session with: a StopTransaction, or the last reading when the charger lost the session. */
+interface StopFacts {
+  transactionId: number;
+  idTag?: string;
+  meterStop: number;
+  reason?: string;
+  transactionData?: MeterValue16[];
+}
+
 export class Csms {
   readonly chargers = new Map<string, ChargerRec>();
   readonly tokens = new Map<string, TokenRec>();
@@ -137,8 +159,8 @@ export class Csms {
   private readonly activeByConnector = new Map<string, ActiveSession>();
   private readonly startsByKey = new Map<string, Promise<StartConf>>();
   private readonly recentStates = new Map<string, StateChange[]>();
-  /** Latest sim time (ms) seen in a message from each charger: "now" for Authorize. */
-  private readonly simNow = new Map<string, number>();
+  /** Each charger's clock as seen in its messages: "now" for Authorize and for statuses without a timestamp. */
+  private readonly clocks = new Map<string, ChargerClock>();
 
   private constructor(
     readonly store: Store,
@@ -274,13 +296,28 @@ export class Csms {
 
   private seeSimTime(chargerId: string, iso: string): void {
     const t = Date.parse(iso);
-    const prev = this.simNow.get(chargerId);
-    if (prev === undefined || t > prev) this.simNow.set(chargerId, t);
+    const clock = this.clocks.get(chargerId);
+    if (!clock) {
+      this.clocks.set(chargerId, { latestMs: t, receivedMs: Date.now(), subSecond: t % 1000 !== 0 });
+      return;
+    }
+    if (t % 1000 !== 0) clock.subSecond = true;
+    if (t > clock.latestMs) {
+      clock.latestMs = t;
+      clock.receivedMs = Date.now();
+    }
   }
 
-  /** Sim "now" for a charger: the latest timestamp it sent, or the wall clock before it sent any. */
+  /**
+   * A charger's current time as best known: its latest timestamp plus the wall time since that
+   * message arrived, no finer than its own timestamps (whole seconds unless it sent fractions);
+   * the wall clock before it sent any. Queued messages replayed with old timestamps never move it back.
+   */
   nowFor(chargerId: string): number {
-    return this.simNow.get(chargerId) ?? Date.now();
+    const clock = this.clocks.get(chargerId);
+    if (!clock) return Date.now();
+    const now = clock.latestMs + Math.max(0, Date.now() - clock.receivedMs);
+    return clock.subSecond ? now : Math.floor(now / 1000) * 1000;
   }
 
   /** Make sure a charger that talks to us has a row (BootNotification registers it properly). */
@@ -487,6 +524,12 @@ export class Csms {
     if (!this.chargers.has(chargerId)) {
       this.chargers.set(chargerId, { id: chargerId, connectors: 1, timeZone: 'UTC', tariffId: null, locationId: null });
     }
+    // A charger boots after a restart: a session it still has open is one it lost.
+    const lost: Promise<StopConf>[] = [];
+    for (const sess of this.active.values()) {
+      if (sess.chargerId === chargerId) lost.push(this.closeWithoutStop(sess, 'the charger rebooted (BootNotification) with the session open'));
+    }
+    await Promise.all(lost);
     await this.store.commit(
       this.store.op('chargerBoot', [
         chargerId,
@@ -526,9 +569,15 @@ export class Csms {
       fromMessage = 1;
       this.seeSimTime(chargerId, at);
     } else {
-      const sim = this.simNow.get(chargerId);
-      at = sim !== undefined ? new Date(sim).toISOString() : received;
+      // It happened when it arrived: at the charger's current time as best known.
+      at = this.clocks.has(chargerId) ? new Date(this.nowFor(chargerId)).toISOString() : received;
     }
+    // A connector reported Available has no transaction: a session still open on it was lost.
+    const lost = p.status === 'Available' && p.connectorId > 0 ? this.activeByConnector.get(connKey(chargerId, p.connectorId)) : undefined;
+    const closing =
+      lost && Date.parse(at) >= Date.parse(lost.startedAt)
+        ? this.closeWithoutStop(lost, `the charger reported connector ${p.connectorId} Available with the session open`)
+        : null;
     await this.store.commit(
       this.store.op('status', [
         chargerId,
@@ -543,6 +592,7 @@ export class Csms {
         received,
       ]),
     );
+    if (closing) await closing;
     const charging = chargingStateOf(p.status);
     if (charging !== null && p.connectorId > 0) {
       const change: StateChange = { at, charging };
@@ -589,6 +639,10 @@ export class Csms {
     key: string,
   ): Promise<StartConf> {
     const startMs = Date.parse(startedAt);
+    // A new transaction on the connector, accepted or not: the charger no longer has the open one.
+    const ck = connKey(chargerId, p.connectorId);
+    const open = this.activeByConnector.get(ck);
+    if (open) await this.closeWithoutStop(open, `a new StartTransaction on connector ${p.connectorId} with the session open`);
     const idTagInfo = this.authorizeTag(p.idTag, startMs);
     if (idTagInfo.status !== 'Accepted') {
       // OCPP 1.6: the charger ends the transaction on a non-Accepted idTagInfo; nothing to bill.
@@ -622,7 +676,6 @@ export class Csms {
       stopping: null,
     };
     // Status changes that raced ahead of the StartTransaction.
-    const ck = connKey(chargerId, p.connectorId);
     for (const st of this.recentStates.get(ck) ?? []) if (Date.parse(st.at) > startMs) sess.states.push(st);
     this.active.set(sess.id, sess);
     const previous = this.activeByConnector.get(ck);
@@ -747,11 +800,13 @@ export class Csms {
       return sess.stopping;
     }
     if (p.transactionId > 0 && !sess) {
-      const row = await this.store.read<{ charger_id: string; state: string; stop_response: string | null }>('sessionById', [
-        p.transactionId,
-      ]);
-      if (row && row.charger_id === chargerId && row.state === 'completed' && row.stop_response) {
-        return JSON.parse(row.stop_response) as StopConf; // a repeated stop: one stop, one bill
+      const row = await this.store.read<{ charger_id: string; state: string; stop_response: string | null; close_reason: string | null }>(
+        'sessionById',
+        [p.transactionId],
+      );
+      if (row && row.charger_id === chargerId && row.state === 'completed') {
+        if (row.close_reason !== null) return this.lateStop(p, stoppedAt);
+        if (row.stop_response) return JSON.parse(row.stop_response) as StopConf; // a repeated stop: one stop, one bill
       }
     }
     // Unknown (or 0 / -1): acknowledge so the charger stops retrying, keep it for reconciliation.
@@ -763,7 +818,7 @@ export class Csms {
         p.idTag ?? null,
         stoppedAt,
         p.meterStop,
-        p.reason ?? null,
+        p.reason ?? DEFAULT_STOP_REASON,
         p.transactionData ? JSON.stringify(p.transactionData) : null,
         wallIso(),
       ]),
@@ -771,11 +826,47 @@ export class Csms {
     return conf;
   }
 
-  private async doStop(
-    sess: ActiveSession,
-    p: { transactionId: number; idTag?: string; meterStop: number; reason?: string; transactionData?: MeterValue16[] },
-    stoppedAt: string,
-  ): Promise<StopConf> {
+  /**
+   * The StopTransaction of a session the back end had closed without one (the charger lost it,
+   * then sent the stop after all): matched to it and kept with it, never billed again. The bill
+   * stands at the last reading; what the stop says beyond it is there for a correction.
+   */
+  private async lateStop(p: StopFacts & { timestamp: string }, stoppedAt: string): Promise<StopConf> {
+    const conf: StopConf = p.idTag !== undefined ? { idTagInfo: this.authorizeTag(p.idTag, Date.parse(stoppedAt)) } : {};
+    const late = { timestamp: stoppedAt, meterStop: p.meterStop, reason: p.reason ?? DEFAULT_STOP_REASON, idTag: p.idTag ?? null, receivedAt: wallIso() };
+    await this.store.commit(this.store.op('sessionLateStop', [p.transactionId, JSON.stringify(late)]));
+    return conf;
+  }
+
+  /**
+   * Closes a session the charger lost (it rebooted, started another transaction on the connector,
+   * or reported the connector Available) at its last reading, flagged `closed-without-stop`, and
+   * bills it. The stop register is that reading rounded down to a whole Wh, the resolution of the
+   * transaction's own registers, so the energy is a difference of like registers.
+   */
+  private closeWithoutStop(sess: ActiveSession, why: string): Promise<StopConf> {
+    if (sess.stopping) return sess.stopping;
+    const startMs = Date.parse(sess.startedAt);
+    let last: MeterReading | null = null;
+    let lastMs = startMs;
+    for (const r of sess.readings) {
+      const t = Date.parse(r.at);
+      if (t >= lastMs) {
+        last = r;
+        lastMs = t;
+      }
+    }
+    const meterStop = last ? new Dec(last.registerWh).floor().toNumber() : sess.meterStart;
+    this.opts.log(`session ${sess.id} (charger ${sess.chargerId}, connector ${sess.connectorId}) closed without a stop: ${why}`);
+    const stopping = this.doStop(sess, { transactionId: sess.id, meterStop }, new Date(lastMs).toISOString(), why);
+    sess.stopping = stopping;
+    stopping.catch(() => {
+      sess.stopping = null;
+    });
+    return stopping;
+  }
+
+  private async doStop(sess: ActiveSession, p: StopFacts, stoppedAt: string, closedWithoutStop: string | null = null): Promise<StopConf> {
     const s = this.store;
     const ops: Op[] = [];
     const readings = sess.readings.slice();
@@ -798,6 +889,7 @@ export class Csms {
       timeZone: sess.timeZone,
       tariff: version?.tariff ?? null,
     });
+    if (closedWithoutStop !== null) bill.flags.unshift('closed-without-stop');
     if (bill.pricingError !== null) {
       this.opts.log(`session ${sess.id}: pricing failed, closed unbilled: ${bill.pricingError}`);
     }
@@ -812,7 +904,7 @@ export class Csms {
         sess.id,
         stoppedAt,
         p.meterStop,
-        p.reason ?? null,
+        closedWithoutStop !== null ? null : (p.reason ?? DEFAULT_STOP_REASON),
         p.idTag ?? null,
         JSON.stringify(conf),
         bill.energyWh,
@@ -828,6 +920,7 @@ export class Csms {
         wallIso(),
       ]),
     );
+    if (closedWithoutStop !== null) ops.push(s.op('sessionClosedWithoutStop', [sess.id, closedWithoutStop]));
     if (cost) {
       const cdr = this.cdrOf(sess, bill.stopAt, bill.periods ?? [], cost);
       if (cdr) ops.push(cdr);

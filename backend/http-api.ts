@@ -47,6 +47,8 @@ interface SessionRow {
   total_incl_vat: string | null;
   cost_json: string | null;
   invoice_id: number | null;
+  close_reason: string | null;
+  late_stop: string | null;
 }
 
 
@@ -91,6 +93,8 @@ function sessionJson(r: SessionRow, lines?: CostLineRow[]): Record<string, unkno
     parkingSeconds: r.parking_seconds,
     stopReason: r.stop_reason,
     flags: JSON.parse(r.flags) as string[],
+    closeReason: r.close_reason,
+    lateStop: r.late_stop === null ? null : JSON.parse(r.late_stop),
     tariffId: r.tariff_id,
     tariffVersion: r.tariff_vid,
     tariffScope: r.tariff_scope,
@@ -327,7 +331,12 @@ export function createApi(ctx: ApiContext): express.Express {
   });
 
   api.get('/stats', (_req, res) => {
-    res.json({ store: store.stats(), connections: ocpp.connectionCount(), activeSessions: csms.activeSessionCount() });
+    res.json({
+      store: store.stats(),
+      connections: ocpp.connectionCount(),
+      refusedUpgrades: { ...ocpp.refusedUpgrades },
+      activeSessions: csms.activeSessionCount(),
+    });
   });
 
   // ------------------------------------------------------------ chargers

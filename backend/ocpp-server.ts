@@ -7,10 +7,8 @@ import { createRPCError } from 'ocpp-rpc';
 import { OcppRequestError, type Csms } from './csms.js';
 import { ocpp16Validator } from './ocpp-validator.js';
 import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from './running-cost.js';
-import { OcppJServer, type OcppJConnection } from './ocpp-transport.js';
+import { OcppJServer, type OcppJConnection, type RefusedUpgrade, type UpgradeRefusal } from './ocpp-transport.js';
 import type { DataTransferConf } from './vendors.js';
-
-const OCPP_PATH = '/ocpp/';
 
 /** Runs after a charger's message was answered, with its result; chosen before the handler runs. */
 type AfterAnswer = ((result: any) => void) | null;
@@ -21,21 +19,28 @@ export class OcppEndpoint {
   private readonly current = new Map<string, OcppJConnection>();
   /** Every open connection, including a superseded one whose close has not arrived yet. */
   private readonly all = new Set<OcppJConnection>();
+  /** Upgrades refused since start, by reason (GET /api/stats). */
+  readonly refusedUpgrades: Record<UpgradeRefusal, number> = { path: 0, subprotocol: 0, shuttingDown: 0 };
 
   constructor(
     private readonly csms: Csms,
     private readonly log: (line: string) => void,
     private readonly costDisplay: RunningCostNotifier | null = null,
   ) {
-    this.server = new OcppJServer(ocpp16Validator(), (c) => this.onClient(c));
+    this.server = new OcppJServer(ocpp16Validator(), (c) => this.onClient(c), undefined, (r) => this.onRefused(r));
   }
 
-  /** For the http server's 'upgrade' event: only paths under /ocpp/ are ours. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = req.url ?? '/';
-    if (!url.startsWith(OCPP_PATH)) return false;
+  /** For the http server's 'upgrade' event: OCPP is at /ocpp/{chargerId}, every other upgrade is refused. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.server.handleUpgrade(req, socket, head);
-    return true;
+  }
+
+  /** A charger refused at the upgrade cannot see why in most WebSocket libraries: the back end's log says it. */
+  private onRefused(r: RefusedUpgrade): void {
+    this.refusedUpgrades[r.reason]++;
+    const who = r.chargerId === null ? 'a client' : `charger ${r.chargerId}`;
+    const offered = r.offered.length > 0 ? r.offered.join(', ') : 'none';
+    this.log(`refused the WebSocket upgrade of ${who} from ${r.address} (subprotocols offered: ${offered}): ${r.detail}`);
   }
 
   isConnected(chargerId: string): boolean {
@@ -84,10 +89,11 @@ export class OcppEndpoint {
           throw createRPCError('InternalError', 'the back end could not process this message; retry', {});
         }
       };
-    client.handle('BootNotification', wrap((p) => c.bootNotification(id, p)));
+    const cost = this.costDisplay;
+    // A charger's firmware may have changed at a reboot: whether it shows costs is learnt again.
+    client.handle('BootNotification', wrap((p) => c.bootNotification(id, p), cost && (() => () => cost.afterBoot(id))));
     client.handle('Heartbeat', wrap(() => c.heartbeat(id)));
     client.handle('StatusNotification', wrap((p) => c.statusNotification(id, p)));
-    const cost = this.costDisplay;
     client.handle('Authorize', wrap((p) => c.authorize(id, p), cost && ((p) => (r) => cost.afterAuthorize(id, p.idTag, r.idTagInfo))));
     client.handle(
       'StartTransaction',

@@ -283,7 +283,48 @@ export class OcppJConnection {
 
 const OCPP_ENDPOINT = '/ocpp';
 
-/** Accepts chargers at /ocpp/{chargerId} (ocpp1.6 subprotocol) and hands each connection to `onConnection`. */
+/** Why an upgrade was refused, as counted in /api/stats. */
+export type UpgradeRefusal = 'path' | 'subprotocol' | 'shuttingDown';
+
+/** What a refused upgrade is logged with, so a charger that stays offline can be told why. */
+export interface RefusedUpgrade {
+  reason: UpgradeRefusal;
+  chargerId: string | null;
+  address: string;
+  offered: string[];
+  detail: string;
+}
+
+/** The subprotocols an upgrade request offers. */
+function offeredSubprotocols(req: IncomingMessage): string[] {
+  return String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
+function peerAddress(req: IncomingMessage): string {
+  const { remoteAddress, remotePort } = req.socket;
+  return remoteAddress === undefined ? 'unknown' : `${remoteAddress.includes(':') ? `[${remoteAddress}]` : remoteAddress}:${remotePort}`;
+}
+
+/** WebSocket close code for a subprotocol the server does not agree to (RFC 6455: protocol error). */
+const CLOSE_PROTOCOL_ERROR = 1002;
+/** A close frame's reason has at most 123 bytes of UTF-8: cut by characters, never inside one. */
+const MAX_CLOSE_REASON = 123;
+function closeReason(text: string): string {
+  let out = text;
+  while (Buffer.byteLength(out) > MAX_CLOSE_REASON) out = out.slice(0, -1);
+  return out;
+}
+
+/**
+ * Accepts chargers at /ocpp/{chargerId} (ocpp1.6 subprotocol) and hands each connection to
+ * `onConnection`. Every refused upgrade goes to `onRefused`. A wrong path is answered 404 (OCPP-J
+ * says SHOULD); a charger that offers no subprotocol this server speaks gets the handshake
+ * completed without one and then a close with code 1002 and a reason naming what was offered, as
+ * OCPP-J requires: unlike an HTTP error body, a close reason is what WebSocket libraries log.
+ */
 export class OcppJServer {
   private readonly wss = new WebSocketServer({
     noServer: true,
@@ -298,11 +339,17 @@ export class OcppJServer {
     private readonly validator: StrictValidator | null,
     private readonly onConnection: (connection: OcppJConnection) => void,
     private readonly pingIntervalMs = PING_INTERVAL_MS,
+    private readonly onRefused: (refusal: RefusedUpgrade) => void = () => undefined,
   ) {}
 
-  /** For the http server's 'upgrade' event, with a URL under /ocpp/. */
+  /** For the http server's 'upgrade' event: every upgrade request, OCPP or not. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing) return refuseUpgrade(socket, 500, 'Server not open');
+    const refuse = (reason: UpgradeRefusal, chargerId: string | null, detail: string): void =>
+      this.onRefused({ reason, chargerId, address: peerAddress(req), offered: offeredSubprotocols(req), detail });
+    if (this.closing) {
+      refuse('shuttingDown', null, 'the back end is shutting down');
+      return refuseUpgrade(socket, 500, 'Server not open');
+    }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const cut = path.lastIndexOf('/');
     let identity = '';
@@ -311,11 +358,21 @@ export class OcppJServer {
     } catch {
       // not a valid escape: no identity
     }
-    if (path.slice(0, cut) !== OCPP_ENDPOINT || !identity) return refuseUpgrade(socket, 404, 'Use ws://HOST:PORT/ocpp/{chargerId}');
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((p) => p.trim());
-    if (!offered.includes(OCPP16)) return refuseUpgrade(socket, 400, 'This back end speaks the ocpp1.6 subprotocol');
+    if (path.slice(0, cut) !== OCPP_ENDPOINT || !identity) {
+      refuse('path', null, `path ${path} is not ${OCPP_ENDPOINT}/{chargerId}`);
+      return refuseUpgrade(socket, 404, 'Use ws://HOST:PORT/ocpp/{chargerId}');
+    }
+    const offered = offeredSubprotocols(req);
+    if (!offered.includes(OCPP16)) {
+      const reason = `This back end speaks ${OCPP16}; offered: ${offered.length > 0 ? offered.join(', ') : 'none'}`;
+      refuse('subprotocol', identity, reason);
+      // handleProtocols answers no subprotocol: the handshake completes without the header.
+      socket.on('error', () => socket.destroy());
+      return this.wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => ws.terminate());
+        ws.close(CLOSE_PROTOCOL_ERROR, closeReason(reason));
+      });
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = new OcppJConnection(identity, ws, this.validator, this.pingIntervalMs);
       this.connections.add(connection);

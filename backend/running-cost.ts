@@ -91,6 +91,11 @@ export class RunningCostNotifier {
     this.queues.delete(chargerId);
   }
 
+  /** A charger that booted may have new firmware: it gets cost messages again until it declines them. */
+  afterBoot(chargerId: string): void {
+    this.declined.delete(chargerId);
+  }
+
   afterAuthorize(chargerId: string, idTag: string, info: IdTagInfo): void {
     if (info.status !== 'Accepted' || this.declined.has(chargerId)) return;
     if (this.sendUserPrice(chargerId, idTag)) this.userPriceShown.add(`${chargerId}\u0000${idTag}`);

@@ -9,7 +9,6 @@ import { DEFAULT_PARTY } from './cdr.js';
 import { Csms } from './csms.js';
 import { createApi } from './http-api.js';
 import { OcppEndpoint } from './ocpp-server.js';
-import { refuseUpgrade } from './ocpp-transport.js';
 import { RunningCostNotifier, type CompletedSessionRow } from './running-cost.js';
 import { Store, type StoreStats } from './store/store.js';
 
@@ -96,11 +95,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
     });
     const srv = createServer({ noDelay: true }, app);
     server = srv;
-    srv.on('upgrade', (req, socket: Duplex, head: Buffer) => {
-      if (!ocpp.handleUpgrade(req, socket, head)) {
-        refuseUpgrade(socket, 404, 'Not found: OCPP is at /ocpp/{chargerId}');
-      }
-    });
+    srv.on('upgrade', (req, socket: Duplex, head: Buffer) => ocpp.handleUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
       // A deep accept queue: a fleet opens thousands of sockets within seconds (capped by net.core.somaxconn).

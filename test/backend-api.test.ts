@@ -92,8 +92,9 @@ describe('HTTP API', () => {
     await c.connect();
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) {
+      // One open session per connector: a new start on a connector closes the session open there.
       const r = (await c.call('StartTransaction', {
-        connectorId: 1,
+        connectorId: i + 1,
         idTag: `S${i}`,
         meterStart: 0,
         timestamp: `2026-03-0${i + 1}T08:00:00Z`,

@@ -253,6 +253,13 @@ export const MIGRATIONS: readonly string[] = [
   DROP TRIGGER status_history_current;
   INSERT INTO settings (key, value) VALUES ('connector_status_folded_upto', (SELECT COALESCE(MAX(id), 0) FROM status_history));
   `,
+  // 5: sessions the charger lost (it rebooted, started again on the connector or reported it
+  // Available with the session open) are closed at their last reading; why, and the
+  // StopTransaction that may still come for one afterwards, are kept with the session.
+  `
+  ALTER TABLE sessions ADD COLUMN close_reason TEXT;
+  ALTER TABLE sessions ADD COLUMN late_stop TEXT;
+  `,
 ];
 
 export async function migrate(db: Db): Promise<{ from: number; to: number }> {

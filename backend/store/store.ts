@@ -71,6 +71,10 @@ const WRITE_SQL = {
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
   unmatchedStop: `INSERT OR IGNORE INTO unmatched_stops (charger_id, transaction_id, id_tag, timestamp, meter_stop, reason, transaction_data, received_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+  sessionClosedWithoutStop: `UPDATE sessions SET close_reason = ?2 WHERE id = ?1`,
+  // The first late stop is kept; a repeated one changes nothing.
+  sessionLateStop: `UPDATE sessions SET late_stop = ?2, flags = json_insert(flags, '$[#]', 'late-stop')
+    WHERE id = ?1 AND late_stop IS NULL AND close_reason IS NOT NULL`,
 } as const;
 
 /**
