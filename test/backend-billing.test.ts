@@ -1,7 +1,7 @@
 // End to end through the REAL billing engine (backend/billing/): tariffs posted over HTTP,
 // sessions over OCPP, bills and invoices read back over HTTP. These tests fail with
-// "not implemented" until backend/billing/ lands; they assert the published vectors of
-// shared/reference/ocpi-tariffs.md, nothing home-made.
+// "not implemented" until backend/billing/ lands; they assert the published vectors of the
+// OCPI 2.2.1 tariff module's worked examples, nothing home-made.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// DESIGN.md: the oracle in scenarios/ prices ground truth with its own code; it may share types
+// README, Folders: the oracle in scenarios/ prices ground truth with its own code; it may share types
 // with backend/ (`import type`) but never logic. This test fails loudly if that ever changes,
 // and proves on in-memory fixtures that its checker really catches each way of breaking it.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The billing oracle against the reference vectors (shared/reference/ocpi-tariffs.md) and the
+// The billing oracle against the reference vectors (the OCPI 2.2.1 tariff module's worked examples) and the
 // traps a second-by-second integration must get right: local time windows, DST, tiers, steps.
 import { describe, expect, it } from 'vitest';
 import type { PriceComponent, Tariff, TariffElement } from '../backend/billing/ocpi.js';

@@ -1,5 +1,5 @@
 // quote(): tariff + session JSON as a user writes them, priced end to end. Every worked vector of
-// shared/reference/ocpi-tariffs.md is here, plus restriction, step and DST cases.
+// the OCPI 2.2.1 tariff module is here, plus restriction, step and DST cases.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -18,7 +18,7 @@ export class QuoteInputError extends Error {
   }
 }
 
-/** Exit code for invalid input (DESIGN.md: 2 = bad usage). */
+/** Exit code for invalid input (README, Run: 2 = bad usage). */
 export const QUOTE_INVALID_INPUT_EXIT_CODE = 2;
 
 const CDR_DIMENSION_TYPES: CdrDimensionType[] = [

@@ -132,7 +132,7 @@ export function findBackendImports(source: string, file: string, rootDir: string
     violations.push({
       file, line: at.line, specifier: at.value, kind,
       message: `${path.relative(rootDir, file) || file}:${at.line}: ${kind} of "${at.value}" loads back-end code into scenarios/. ` +
-        'The billing oracle must stay independent of backend/ (DESIGN.md, Layout): share types only, with `import type`.',
+        'The billing oracle must stay independent of backend/ (README, Folders): share types only, with `import type`.',
     });
   };
 

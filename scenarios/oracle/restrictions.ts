@@ -1,5 +1,5 @@
 // OCPI tariff elements compiled into plain numbers the per-second loop can test cheaply.
-// Semantics (see shared/reference/ocpi-tariffs.md): all set restrictions must hold; min
+// Semantics (OCPI 2.2.1 TariffRestrictions): all set restrictions must hold; min
 // bounds inclusive, max bounds exclusive; times and dates are local to the location.
 import type { DayOfWeek, PriceComponent, ReservationRestrictionType, Tariff, TariffRestrictions } from '../../backend/billing/ocpi.js';
 import { Rational } from './rational.js';
