@@ -2,6 +2,7 @@
 // Everything that happens is planned on whole simulated seconds; every timestamp sent is the
 // planned instant, so truth (and bills) do not depend on network latency.
 
+import { resolveBehaviour } from './charger-behaviour.js';
 import { ChargerConfiguration } from './charger-config.js';
 import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisplay } from './cost-display.js';
 import type { DeadlineSweeper } from './deadline-sweeper.js';
@@ -128,6 +129,10 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   /** Only the calls a billed transaction needs: no Preparing, no Finishing, no meter sample at the start; the closing reading inside StopTransaction. */
   private readonly minimalMessages: boolean;
   private readonly showsCost: boolean;
+  /** Decimals of the energy register in meter readings (FleetConfig.chargerBehaviour; 0 = whole Wh). */
+  private readonly registerDecimals: number;
+  /** StatusNotification carries its timestamp (FleetConfig.chargerBehaviour; default true). */
+  private readonly statusTimestamps: boolean;
 
   constructor(
     readonly spec: ChargerSpec,
@@ -136,6 +141,9 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     this.id = spec.id;
     this.minimalMessages = ctx.config.transactionMessages === 'minimal';
     this.showsCost = ctx.config.costDisplay !== false;
+    const behaviour = resolveBehaviour(ctx.config.chargerBehaviour);
+    this.registerDecimals = behaviour.registerDecimals;
+    this.statusTimestamps = behaviour.statusTimestamps;
     const seed = ctx.config.seed;
     const meterInterval = Math.max(1, Math.floor(ctx.config.meterValueSampleIntervalSec));
     this.configuration = new ChargerConfiguration({
@@ -548,8 +556,13 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private setStatus(c: Connector, status: ConnectorStatus, sec: number): void {
     c.status = status;
-    const m = this.ctx.dialect.statusNotification(c.id, status, SimClock.iso(sec * 1000));
+    const m = this.ctx.dialect.statusNotification(c.id, status, this.statusTimestamp(sec));
     this.connection.call(m.action, m.payload, this.wallOf(sec));
+  }
+
+  /** The timestamp a StatusNotification planned at `sec` carries; null: none (chargerBehaviour.statusTimestamps false). */
+  private statusTimestamp(sec: number): string | null {
+    return this.statusTimestamps ? SimClock.iso(sec * 1000) : null;
   }
 
   private sample(v: Visit, sec: number, context: SampleContext = 'Sample.Periodic'): void {
@@ -562,7 +575,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const meter = v.meter!;
     return {
       timestamp: SimClock.iso(sec * 1000),
-      energyWh: whOf(meter.registerAt(sec)),
+      registerJ: meter.registerAt(sec),
+      registerDecimals: this.registerDecimals,
       powerW: meter.powerW,
       socPct: meter.socPctAt(sec),
       context,
@@ -574,18 +588,26 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private triggeredSample(c: Connector, sec: number): void {
     const v = c.visit;
     const measurands = this.configuration.measurands();
-    let energyWh = whOf(c.registerJ);
+    let registerJ = c.registerJ;
     let powerW = 0;
     let socPct: number | null = null;
     let txId: number | null = null;
     if (v && v.phase === 'charging' && v.meter) {
       const at = Math.min(Math.max(sec, v.meter.intervalStartSec), v.meter.nextBoundarySec());
-      energyWh = whOf(v.meter.registerAt(at));
+      registerJ = v.meter.registerAt(at);
       powerW = v.meter.powerW;
       socPct = v.meter.socPctAt(at);
       txId = v.transactionId;
     }
-    const m = this.ctx.dialect.meterValues(c.id, txId, { timestamp: SimClock.iso(sec * 1000), energyWh, powerW, socPct, context: 'Trigger', measurands });
+    const m = this.ctx.dialect.meterValues(c.id, txId, {
+      timestamp: SimClock.iso(sec * 1000),
+      registerJ,
+      registerDecimals: this.registerDecimals,
+      powerW,
+      socPct,
+      context: 'Trigger',
+      measurands,
+    });
     this.connection.call(m.action, m.payload, this.wallOf(sec));
   }
 
@@ -616,7 +638,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     }
     this.booted = true;
     const d = this.ctx.dialect;
-    const ts = SimClock.iso(sec * 1000);
+    const ts = this.statusTimestamp(sec);
     const m0 = d.statusNotification(0, 'Available', ts);
     this.connection.call(m0.action, m0.payload, this.wallOf(sec));
     for (const c of this.connectors) {
@@ -928,7 +950,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
         return;
       }
       case 'StatusNotification': {
-        const ts = SimClock.iso(sec * 1000);
+        const ts = this.statusTimestamp(sec);
         if (connectorId === null || connectorId === 0) {
           const m0 = this.ctx.dialect.statusNotification(0, 'Available', ts);
           this.connection.call(m0.action, m0.payload, this.wallOf(sec));

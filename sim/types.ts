@@ -76,6 +76,24 @@ export interface FleetConfig {
    * open-model workers take fleet-wide arrivals index, index + count, ... (default: the whole plan).
    */
   arrivalSlice?: { index: number; count: number };
+  /** Opt-in behaviours of chargers written by others (see ChargerBehaviour); absent = the fleet's own behaviour. */
+  chargerBehaviour?: ChargerBehaviour;
+}
+
+/**
+ * Behaviours real chargers show that the fleet's own chargers do not, each opt-in and drawn from
+ * the seed. Every charger of the fleet behaves alike; the defaults are the fleet's own behaviour.
+ */
+export interface ChargerBehaviour {
+  /**
+   * Decimals (0..3, default 0) of every Energy.Active.Import.Register value in MeterValues and in
+   * StopTransaction's transactionData: the register in Wh truncated from the exact joules.
+   * meterStart and meterStop stay whole Wh (OCPP 1.6 makes them integers), so the last reading is
+   * often a fraction of a Wh above meterStop. Truth is unchanged.
+   */
+  registerDecimals?: number;
+  /** false: StatusNotification omits its optional timestamp (default true). */
+  statusTimestamps?: boolean;
 }
 
 /** One k6-style stage: ramp linearly from the previous target to `target` over `durationSec` wall seconds. */
