@@ -94,6 +94,18 @@ export interface ChargerBehaviour {
   registerDecimals?: number;
   /** false: StatusNotification omits its optional timestamp (default true). */
   statusTimestamps?: boolean;
+  /**
+   * Crashes per charger per simulated hour (Poisson, from a stream of its own per charger; default 0).
+   * A crash loses the open transactions (no StopTransaction ever comes for them), then the charger
+   * reboots: see Charger.onCrash.
+   */
+  crashesPerChargerPerHour?: number;
+  /** Simulated minutes after the sim start at which chargers crash (each with probability crashShare). */
+  crashAtMinutes?: number[];
+  /** Share of chargers (0..1, default 1) that crash at each instant of crashAtMinutes: a seeded draw per charger and instant. */
+  crashShare?: number;
+  /** Simulated seconds a crashed charger is down by plan (default 60): drivers who arrive then are dropped. */
+  crashRebootSec?: number;
 }
 
 /** One k6-style stage: ramp linearly from the previous target to `target` over `durationSec` wall seconds. */
@@ -195,6 +207,8 @@ export interface FleetCounters {
   answered?: number;
   /** CALLs received from the CSMS (added by sim). */
   incomingCalls?: number;
+  /** Charger crashes (ChargerBehaviour; added by sim). */
+  crashes?: number;
 }
 
 export interface FleetProgress {
