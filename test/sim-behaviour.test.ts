@@ -256,7 +256,7 @@ describe('chargerBehaviour.registerDecimals', () => {
       return { result, log: c.log };
     };
     const none = await runOf({});
-    const explicit = await runOf({ chargerBehaviour: { registerDecimals: 0, statusTimestamps: true } });
+    const explicit = await runOf({ chargerBehaviour: { registerDecimals: 0, statusTimestamps: true, crashesPerChargerPerHour: 0, crashAtMinutes: [], crashShare: 1, crashRebootSec: 60 } });
     expect(explicit.result.truth.map(untilTx)).toEqual(none.result.truth.map(untilTx));
     const start = fleetConfig('').simStart;
     expect(framesOf(explicit.log, start)).toEqual(framesOf(none.log, start));
