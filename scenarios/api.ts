@@ -72,6 +72,47 @@ const loadSchema = z.discriminatedUnion(
   { error: 'load.model must be "per-connector-poisson", "constant-arrival-rate" (with rate), "ramping-arrival-rate" (with stages) or "closed" (with thinkTimeSec)' },
 );
 
+/**
+ * Behaviours real chargers show that the fleet's own do not, each opt-in and drawn from the seed
+ * (FleetConfig.chargerBehaviour); every charger of the scenario behaves alike.
+ */
+const chargerBehaviour = z
+  .object({
+    /** Decimals of every energy register reading, 0..3 (default 0): the Wh truncated from the exact register; meterStart and meterStop stay whole Wh. */
+    registerDecimals: z
+      .number({ error: 'give the decimals of the register readings, a whole number 0..3' })
+      .int('write a whole number of decimals, 0..3 (2 = hundredths of a Wh)')
+      .min(0, 'must be 0..3 (0 = whole Wh, as without the behaviour)')
+      .max(3, 'must be 0..3 (3 = thousandths of a Wh, the most a joule register shows)')
+      .optional(),
+    /** false: every StatusNotification leaves out its optional timestamp (default true). */
+    statusTimestamps: z.boolean({ error: 'write true (the default) or false (no timestamp in StatusNotification)' }).optional(),
+    /** Crashes per charger per simulated hour, Poisson (default 0): a crash loses the open transactions (no StopTransaction), then the charger reboots. */
+    crashesPerChargerPerHour: z
+      .number({ error: 'give crashes per charger per simulated hour, a number >= 0 such as 0.5' })
+      .nonnegative('must be >= 0 (crashes per charger per simulated hour)')
+      .optional(),
+    /** Simulated minutes after sim.start at which chargers crash (each before sim.durationMinutes), e.g. [20, 45]. */
+    crashAtMinutes: z
+      .array(z.number({ error: 'give simulated minutes after sim.start, such as 20' }).nonnegative('must be >= 0 (simulated minutes after sim.start)'), {
+        error: 'give simulated minutes after sim.start as a list, e.g. [20, 45]',
+      })
+      .optional(),
+    /** Share of chargers that crash at each instant of crashAtMinutes, 0..1 (default 1 = all): a seeded draw per charger and instant. */
+    crashShare: z
+      .number({ error: 'give a share of chargers 0..1, e.g. 0.5' })
+      .min(0, 'must be 0..1 (a share of chargers; 0 = none crash)')
+      .max(1, 'must be 0..1 (a share of chargers; 1 = all crash)')
+      .optional(),
+    /** Simulated seconds a crashed charger is down by plan (default 60): drivers who arrive then are dropped. */
+    crashRebootSec: z
+      .number({ error: 'give the reboot time in simulated seconds, e.g. 60' })
+      .int('write a whole number of simulated seconds, e.g. 60')
+      .nonnegative('must be >= 0 (simulated seconds)')
+      .optional(),
+  })
+  .strict();
+
 /** An OCPI 2.2.1 tariff; the back end checks it in depth when it is provisioned. */
 const ocpiTariff = () =>
   z.custom<Tariff>(
@@ -104,6 +145,8 @@ export const scenarioSchema = z
       transactionMessages: z.enum(['full', 'minimal']).default('full'),
       /** The chargers show cost messages (California Pricing); false: they answer UnknownVendorId, as one without a display does. */
       costDisplay: z.boolean().default(true),
+      /** Opt-in behaviours of chargers written by others (decimal registers, no status timestamps, crashes); absent = the fleet's own. */
+      behaviour: chargerBehaviour.optional(),
     }),
     /** An OCPI 2.2.1 tariff; the back end checks it in depth when it is provisioned. */
     tariff: ocpiTariff(),
@@ -145,6 +188,14 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((sc, ctx) => {
+    (sc.chargers.behaviour?.crashAtMinutes ?? []).forEach((minutes, i) => {
+      if (minutes < sc.sim.durationMinutes) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chargers', 'behaviour', 'crashAtMinutes', i],
+        message: `minute ${minutes} is not before the end of arrivals (sim.durationMinutes = ${sc.sim.durationMinutes}): chargers crash only while drivers arrive; give an earlier minute or lengthen sim.durationMinutes`,
+      });
+    });
     const load = sc.load;
     if (!load) return;
     // Rates and stages are wall time; the run lasts sim.durationMinutes of sim time at sim.speed.

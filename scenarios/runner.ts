@@ -87,6 +87,7 @@ export function fleetConfigFor(
     meterValueSampleIntervalSec: scenario.meterValueSampleIntervalSec,
     transactionMessages: scenario.chargers.transactionMessages,
     costDisplay: scenario.chargers.costDisplay,
+    ...(scenario.chargers.behaviour ? { chargerBehaviour: scenario.chargers.behaviour } : {}),
     callTimeoutMs: scenario.callTimeoutMs,
     workers: opts.workers ?? scenario.workers,
     ...(scenario.load ? { load: loadModelOf(scenario.load), warmUpMs: warmUpMsOf(scenario) } : {}),

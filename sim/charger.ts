@@ -2,6 +2,7 @@
 // Everything that happens is planned on whole simulated seconds; every timestamp sent is the
 // planned instant, so truth (and bills) do not depend on network latency.
 
+import { plannedCrashSecs, resolveBehaviour, type ResolvedBehaviour } from './charger-behaviour.js';
 import { ChargerConfiguration } from './charger-config.js';
 import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisplay } from './cost-display.js';
 import type { DeadlineSweeper } from './deadline-sweeper.js';
@@ -40,7 +41,8 @@ export interface ChargerContext {
   defaultHeartbeatSec?: number;
 }
 
-type VisitPhase = 'authorizing' | 'starting' | 'charging' | 'stopped' | 'idle';
+/** 'lost': the transaction was lost in a crash (no StopTransaction will come); its truth is written when the charger drops its connection. */
+type VisitPhase = 'authorizing' | 'starting' | 'charging' | 'stopped' | 'lost' | 'idle';
 
 /** An EV plugged into a connector, from plug-in to unplug; at most one transaction. */
 export interface Visit {
@@ -62,6 +64,8 @@ export interface Visit {
   boundaryEvent: ScheduledEvent | null;
   /** What the display showed of this visit's cost, once the CSMS sent any. */
   display?: SessionDisplay;
+  /** The sim second of the crash that ended this visit (see Charger.onCrash); null while the charger has not crashed under it. */
+  crashSec: number | null;
 }
 
 export interface Connector {
@@ -88,6 +92,12 @@ const K_BOUNDARY = 3;
 const K_HEARTBEAT = 4;
 const K_BOOT_RETRY = 5;
 const K_COMMAND = 6;
+const K_CRASH = 7;
+const K_REBOOT_END = 8;
+
+/** K_CRASH data: an instant of the Poisson stream (the next one is planned when it comes) or of crashAtMinutes. */
+const CRASH_POISSON = 1;
+const CRASH_PLANNED = 2;
 
 // Same-instant order: meter boundaries, then departures, then commands, then arrivals.
 const P_BOUNDARY = 0;
@@ -128,6 +138,21 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   /** Only the calls a billed transaction needs: no Preparing, no Finishing, no meter sample at the start; the closing reading inside StopTransaction. */
   private readonly minimalMessages: boolean;
   private readonly showsCost: boolean;
+  /** Decimals of the energy register in meter readings (FleetConfig.chargerBehaviour; 0 = whole Wh). */
+  private readonly registerDecimals: number;
+  /** StatusNotification carries its timestamp (FleetConfig.chargerBehaviour; default true). */
+  private readonly statusTimestamps: boolean;
+  private readonly behaviour: ResolvedBehaviour;
+  /**
+   * The crash under way, from its instant until the charger is back: 'shutdown' until every call
+   * sent is answered, 'rebooting' from the dropped connection until the BootNotification after it
+   * is accepted and the planned reboot time is over.
+   */
+  private crash: { sec: number; phase: 'shutdown' | 'rebooting'; rebootEndSec: number } | null = null;
+  /** The last crash's instant: drivers arriving in [lastCrashSec, lastCrashSec + crashRebootSec) find the charger down. */
+  private lastCrashSec = -Infinity;
+  /** The Poisson crash stream (its own, so no other draw moves); null without crashesPerChargerPerHour. */
+  private crashRng: Rng | null = null;
 
   constructor(
     readonly spec: ChargerSpec,
@@ -136,6 +161,10 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     this.id = spec.id;
     this.minimalMessages = ctx.config.transactionMessages === 'minimal';
     this.showsCost = ctx.config.costDisplay !== false;
+    const behaviour = resolveBehaviour(ctx.config.chargerBehaviour);
+    this.behaviour = behaviour;
+    this.registerDecimals = behaviour.registerDecimals;
+    this.statusTimestamps = behaviour.statusTimestamps;
     const seed = ctx.config.seed;
     const meterInterval = Math.max(1, Math.floor(ctx.config.meterValueSampleIntervalSec));
     this.configuration = new ChargerConfiguration({
@@ -185,9 +214,17 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const load = this.ctx.config.load;
     // Other load models plan arrivals for the whole shard (sim/load-driver.ts).
     const rate = load && load.kind !== 'per-connector-poisson' ? 0 : this.ctx.config.drivers.arrivalsPerConnectorPerHour;
+    const t0 = this.ctx.clock.startSimMs / 1000;
     if (rate > 0) {
-      const t0 = this.ctx.clock.startSimMs / 1000;
       for (const c of this.connectors) this.planArrival(c, t0);
+    }
+    const b = this.behaviour;
+    if (b.crashesPerChargerPerHour > 0) {
+      this.crashRng = Rng.derive(this.ctx.config.seed, this.id, 'crash');
+      this.planPoissonCrash(t0);
+    }
+    if (b.crashAtMinutes.length > 0) {
+      for (const sec of plannedCrashSecs(b, this.ctx.config.seed, this.id, this.ctx.clock.startSimMs, this.ctx.simEndSec)) this.at(sec, K_CRASH, CRASH_PLANNED, P_COMMAND);
     }
   }
 
@@ -197,7 +234,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
    * start ends the transaction before the planned departure, which the drain waits for).
    */
   get settled(): boolean {
-    if (!this.connection.isIdle || this.awaitingFinalCost.size > 0) return false;
+    if (!this.connection.isIdle || this.awaitingFinalCost.size > 0 || this.crash !== null) return false;
     for (const c of this.connectors) {
       const v = c.visit;
       if (v && v.phase !== 'idle') return false;
@@ -268,7 +305,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   onScheduled(kind: number, data: unknown, simMs: number): void {
     if (this.stopped) return;
     const sec = Math.round(simMs / 1000);
-    if (this.ended && kind !== K_BOUNDARY && kind !== K_DEPARTURE && kind !== K_BOOT_RETRY) return;
+    if (this.ended && kind !== K_BOUNDARY && kind !== K_DEPARTURE && kind !== K_BOOT_RETRY && kind !== K_REBOOT_END) return;
     switch (kind) {
       case K_ARRIVAL:
         this.onArrival(data as Connector, sec);
@@ -288,6 +325,18 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       case K_COMMAND:
         this.runCommand(data as CsmsCommand, sec);
         break;
+      case K_CRASH:
+        if (data === CRASH_POISSON) this.planPoissonCrash(sec);
+        this.onCrash(sec);
+        break;
+      case K_REBOOT_END: {
+        const crash = this.crash;
+        if (crash?.phase !== 'rebooting' || !this.booted) break;
+        // A crash again while rebooting moved the end of the reboot time.
+        if (sec >= crash.rebootEndSec) this.finishReboot(sec);
+        else this.at(crash.rebootEndSec, K_REBOOT_END, null, P_HOUSEKEEPING);
+        break;
+      }
     }
   }
 
@@ -303,14 +352,16 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private onArrival(c: Connector, sec: number): void {
     this.planArrival(c, sec);
     // Busy by the plan, not by how far the answers have come: the truth must not depend on latency.
-    if (sec < c.plannedFreeSec) {
+    // Likewise down after a crash for the planned reboot time, however long the reboot really takes.
+    if (sec < c.plannedFreeSec || this.downAt(sec)) {
       this.ctx.metrics.counters.dropped++;
       return;
     }
     const tokens = this.ctx.config.tokens;
     const idTag = tokens.length > 0 ? c.rng.pick(tokens) : FALLBACK_TOKEN;
     const visit = this.drawVisit(c, sec, idTag);
-    if (c.visit) c.waiting.push(visit);
+    // A charger still shutting down or rebooting takes the driver once it is back (finishReboot).
+    if (c.visit || this.crash) c.waiting.push(visit);
     else this.startVisit(visit, false);
   }
 
@@ -346,6 +397,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       wireStopReason: null,
       lastSampleSec: -1,
       boundaryEvent: null,
+      crashSec: null,
     };
     c.plannedFreeSec = Math.max(c.plannedFreeSec, visit.departSec);
     return visit;
@@ -379,6 +431,11 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private onAuthorized(v: Visit, accepted: boolean): void {
     if (v.phase !== 'authorizing' || v.connector.visit !== v) return;
+    if (v.crashSec !== null) {
+      // Answered after the crash: the visit ends with no start (cleared when the charger drops its connection).
+      v.phase = 'idle';
+      return;
+    }
     if (accepted) {
       this.awaitUserPrice(v);
       this.sendStart(v);
@@ -394,7 +451,10 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     if (!confirmed || (accepted && transactionId !== null)) {
       if (accepted && transactionId !== null) this.ctx.metrics.counters.transactions++;
       this.beginCharging(v);
-      if (v.departPending) this.depart(v);
+      // Started before the crash, answered after it: the transaction is open at the CSMS, so it
+      // is lost like the others, with its meter from the planned start and a reading at the crash.
+      if (v.crashSec !== null) this.loseSession(v, v.crashSec);
+      else if (v.departPending) this.depart(v);
       return;
     }
     if (transactionId !== null) {
@@ -440,7 +500,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   private onDeparture(v: Visit): void {
-    if (v.connector.visit !== v) return;
+    // A visit the charger crashed under ended at the crash.
+    if (v.connector.visit !== v || v.crashSec !== null) return;
     if (v.phase === 'authorizing' || v.phase === 'starting') {
       // The answer is late: finish the plan when it comes (same instants, same truth).
       v.departPending = true;
@@ -495,6 +556,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     c.visit = null;
     if (v.meter && v.phase === 'stopped') this.emitTruth(v, sec);
     v.phase = 'idle';
+    // A visit whose plan ended before a crash, finished during the shutdown: the drivers after it come once the charger is back.
+    if (this.crash) return;
     const next = c.waiting.shift();
     if (next) this.startVisit(next, false);
     else this.ctx.onConnectorFree?.(this, c, sec);
@@ -502,18 +565,18 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   /** Whether a driver sent by a shard-level load model could plug in here now. */
   canTakeArrival(c: Connector): boolean {
-    return c.visit === null && this.booted && !this.ended && !this.stopped && this.connection.state === 'open';
+    return c.visit === null && this.booted && !this.ended && !this.stopped && this.crash === null && this.connection.state === 'open';
   }
 
   /** A driver sent by a shard-level load model plugs in at `sec`; false if the connector cannot take one. */
   arrive(c: Connector, sec: number): boolean {
-    if (!this.canTakeArrival(c) || sec >= this.ctx.simEndSec) return false;
+    if (!this.canTakeArrival(c) || sec >= this.ctx.simEndSec || this.downAt(sec)) return false;
     const tokens = this.ctx.config.tokens;
     this.plugIn(c, sec, tokens.length > 0 ? c.rng.pick(tokens) : FALLBACK_TOKEN, false);
     return true;
   }
 
-  private emitTruth(v: Visit, unplugSec: number): void {
+  private emitTruth(v: Visit, unplugSec: number, faults: string[] = []): void {
     const m = v.meter!;
     const meterStartWh = whOf(m.startRegisterJ);
     const meterStopWh = whOf(m.registerJ);
@@ -540,7 +603,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       })),
       stopReason: truthReason(v.wireStopReason ?? 'Other'),
       wireStopReason: v.wireStopReason ?? 'Other',
-      faults: [],
+      faults,
     }));
   }
 
@@ -548,8 +611,13 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private setStatus(c: Connector, status: ConnectorStatus, sec: number): void {
     c.status = status;
-    const m = this.ctx.dialect.statusNotification(c.id, status, SimClock.iso(sec * 1000));
+    const m = this.ctx.dialect.statusNotification(c.id, status, this.statusTimestamp(sec));
     this.connection.call(m.action, m.payload, this.wallOf(sec));
+  }
+
+  /** The timestamp a StatusNotification planned at `sec` carries; null: none (chargerBehaviour.statusTimestamps false). */
+  private statusTimestamp(sec: number): string | null {
+    return this.statusTimestamps ? SimClock.iso(sec * 1000) : null;
   }
 
   private sample(v: Visit, sec: number, context: SampleContext = 'Sample.Periodic'): void {
@@ -562,7 +630,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const meter = v.meter!;
     return {
       timestamp: SimClock.iso(sec * 1000),
-      energyWh: whOf(meter.registerAt(sec)),
+      registerJ: meter.registerAt(sec),
+      registerDecimals: this.registerDecimals,
       powerW: meter.powerW,
       socPct: meter.socPctAt(sec),
       context,
@@ -574,18 +643,26 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private triggeredSample(c: Connector, sec: number): void {
     const v = c.visit;
     const measurands = this.configuration.measurands();
-    let energyWh = whOf(c.registerJ);
+    let registerJ = c.registerJ;
     let powerW = 0;
     let socPct: number | null = null;
     let txId: number | null = null;
     if (v && v.phase === 'charging' && v.meter) {
       const at = Math.min(Math.max(sec, v.meter.intervalStartSec), v.meter.nextBoundarySec());
-      energyWh = whOf(v.meter.registerAt(at));
+      registerJ = v.meter.registerAt(at);
       powerW = v.meter.powerW;
       socPct = v.meter.socPctAt(at);
       txId = v.transactionId;
     }
-    const m = this.ctx.dialect.meterValues(c.id, txId, { timestamp: SimClock.iso(sec * 1000), energyWh, powerW, socPct, context: 'Trigger', measurands });
+    const m = this.ctx.dialect.meterValues(c.id, txId, {
+      timestamp: SimClock.iso(sec * 1000),
+      registerJ,
+      registerDecimals: this.registerDecimals,
+      powerW,
+      socPct,
+      context: 'Trigger',
+      measurands,
+    });
     this.connection.call(m.action, m.payload, this.wallOf(sec));
   }
 
@@ -615,8 +692,9 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       return;
     }
     this.booted = true;
+    const rebooted = this.crash?.phase === 'rebooting';
     const d = this.ctx.dialect;
-    const ts = SimClock.iso(sec * 1000);
+    const ts = this.statusTimestamp(sec);
     const m0 = d.statusNotification(0, 'Available', ts);
     this.connection.call(m0.action, m0.payload, this.wallOf(sec));
     for (const c of this.connectors) {
@@ -625,6 +703,14 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     }
     this.connection.setReady(true);
     this.planHeartbeat(sec);
+    if (rebooted) {
+      // Back after a crash once the planned reboot time is over too (drivers were turned away by that plan).
+      const end = this.crash!.rebootEndSec;
+      if (sec >= end) this.finishReboot(sec);
+      else this.at(end, K_REBOOT_END, null, P_HOUSEKEEPING);
+      return;
+    }
+    if (this.crash) return; // reconnected while shutting down: the crash goes on
     if (this.ctx.onConnectorFree) for (const c of this.connectors) if (c.visit === null) this.ctx.onConnectorFree(this, c, sec);
   }
 
@@ -637,7 +723,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private onHeartbeat(sec: number): void {
     this.heartbeatEvent = null;
-    if (!this.booted || this.connection.state !== 'open') return;
+    // Shutting down after a crash: none (the BootNotification after the reboot plans them again).
+    if (!this.booted || this.connection.state !== 'open' || this.crash?.phase === 'shutdown') return;
     const m = this.ctx.dialect.heartbeat();
     this.connection.call(m.action, m.payload, this.wallOf(sec));
     this.planHeartbeat(sec);
@@ -669,7 +756,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   onIdle(): void {
-    if (this.rebootPending) this.reboot();
+    if (this.crash?.phase === 'shutdown') this.completeCrash();
+    else if (this.rebootPending) this.reboot();
   }
 
   onResult(call: OutgoingCall, payload: JsonObject): void {
@@ -745,6 +833,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private answerCommand(cmd: CsmsCommand): CommandReply {
     const sec = this.nowSec();
     const status = (s: string): CommandReply => ({ kind: 'status', status: s });
+    // A crashed charger acts on nothing until it is back (what it answers meanwhile stands for the silence of a dead one).
+    if (this.crash && (cmd.kind === 'remoteStart' || cmd.kind === 'remoteStop' || cmd.kind === 'reset' || cmd.kind === 'trigger')) return status('Rejected');
     switch (cmd.kind) {
       case 'remoteStart': {
         if (sec >= this.ctx.simEndSec || !this.pickRemoteStartConnector(cmd.connectorId)) return status('Rejected');
@@ -880,6 +970,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   private runCommand(cmd: CsmsCommand, sec: number): void {
+    // Accepted before a crash at this very instant, due after it: the crash came first.
+    if (this.crash) return;
     switch (cmd.kind) {
       case 'remoteStart': {
         const c = this.pickRemoteStartConnector(cmd.connectorId);
@@ -928,7 +1020,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
         return;
       }
       case 'StatusNotification': {
-        const ts = SimClock.iso(sec * 1000);
+        const ts = this.statusTimestamp(sec);
         if (connectorId === null || connectorId === 0) {
           const m0 = this.ctx.dialect.statusNotification(0, 'Available', ts);
           this.connection.call(m0.action, m0.payload, this.wallOf(sec));
@@ -943,6 +1035,115 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       case 'MeterValues':
         for (const c of this.connectors) if (connectorId === null || connectorId === 0 || connectorId === c.id) this.triggeredSample(c, sec);
         return;
+    }
+  }
+
+  // ---- crashes (chargerBehaviour) ------------------------------------------------------
+
+  private planPoissonCrash(afterSec: number): void {
+    const gap = this.crashRng!.exponential(3600 / this.behaviour.crashesPerChargerPerHour);
+    const next = Math.max(Math.ceil(afterSec + gap), Math.floor(afterSec) + 1);
+    if (next < this.ctx.simEndSec) this.at(next, K_CRASH, CRASH_POISSON, P_COMMAND);
+  }
+
+  /** Down by the plan at `sec`: inside a crash's reboot time (the crash instant itself included). */
+  private downAt(sec: number): boolean {
+    return sec >= this.lastCrashSec && sec < this.lastCrashSec + this.behaviour.crashRebootSec;
+  }
+
+  /**
+   * The charger crashes at `sec` (after the meter boundaries and departures due then, like a
+   * command) and loses its open transactions: no StopTransaction will ever be sent for them.
+   * Each charging visit's meter is brought to `sec` and one reading at `sec` goes out, unless one
+   * at that instant already did: this is a power loss right after a clock-aligned reading, so the
+   * last reading the CSMS has is where the EV stopped drawing and the back end can bill the lost
+   * session exactly. (A crash between two readings would lose energy no back end could bill.)
+   * Visits still waiting for an Authorize or StartTransaction answer end when it comes (see
+   * onAuthorized, onStarted); drivers waiting for a connector are turned away. Once every call
+   * sent is answered, completeCrash drops the connection.
+   */
+  private onCrash(sec: number): void {
+    if (sec >= this.ctx.simEndSec || sec === this.lastCrashSec || this.downAt(sec)) return; // already down by the plan
+    const counters = this.ctx.metrics.counters;
+    counters.crashes = (counters.crashes ?? 0) + 1;
+    this.lastCrashSec = sec;
+    if (this.crash === null) this.crash = { sec, phase: 'shutdown', rebootEndSec: sec + this.behaviour.crashRebootSec };
+    else this.crash.rebootEndSec = sec + this.behaviour.crashRebootSec; // down again before it was back: no transaction is open
+    this.ctx.scheduler.cancel(this.heartbeatEvent);
+    this.heartbeatEvent = null;
+    for (const c of this.connectors) {
+      counters.dropped += c.waiting.length;
+      c.waiting.length = 0;
+      // Free by the plan once the reboot time is over, whatever the visits' planned departures.
+      c.plannedFreeSec = sec;
+      const v = c.visit;
+      // A visit whose departure is already due (it waits for late answers) lived its plan before the crash: it ends as planned.
+      if (!v || v.departPending || v.crashSec !== null) continue;
+      v.crashSec = sec;
+      if (v.phase === 'charging') this.loseSession(v, sec);
+    }
+    if (this.crash.phase === 'shutdown' && this.connection.isIdle) this.completeCrash();
+  }
+
+  /** A charging visit's transaction is lost at the crash instant `sec`: its meter up to `sec`, a reading at `sec`. */
+  private loseSession(v: Visit, sec: number): void {
+    const meter = v.meter!;
+    // As stopSession does: readings at the boundaries before the crash; one at the crash instant is the crash's own reading.
+    while (meter.nextBoundarySec() <= sec) {
+      const at = meter.nextBoundarySec();
+      if (at === sec) meter.advanceTo(at);
+      else this.stepTo(v, at);
+    }
+    if (v.lastSampleSec !== sec) this.sample(v, sec, 'Sample.Clock');
+    meter.finish(sec);
+    this.ctx.scheduler.cancel(v.boundaryEvent);
+    v.boundaryEvent = null;
+    v.stopSec = sec;
+    v.wireStopReason = 'PowerLoss';
+    v.phase = 'lost';
+    v.connector.registerJ = meter.registerJ;
+    this.ctx.metrics.counters.sessionsActive--;
+  }
+
+  /**
+   * Every call sent up to now is answered: the charger drops its connection (no close handshake)
+   * and forgets its transactions. Truth gets a record for every lost one, stopped and unplugged at
+   * the crash; a stopped session whose driver was still plugged in is unplugged at the crash. The
+   * connectors are Available and keep their registers. The connection reconnects as after any
+   * loss; the BootNotification then, and the reboot time, bring the charger back (finishReboot).
+   */
+  private completeCrash(): void {
+    const crash = this.crash!;
+    for (const c of this.connectors) {
+      const v = c.visit;
+      if (v) {
+        const at = v.crashSec ?? crash.sec;
+        if (v.phase === 'lost') this.emitTruth(v, at, ['crash']);
+        else if (v.phase === 'stopped' && v.meter) this.emitTruth(v, Math.max(at, v.stopSec));
+        v.phase = 'idle';
+        c.visit = null;
+      }
+      c.status = 'Available';
+    }
+    crash.phase = 'rebooting';
+    this.rebootPending = false;
+    this.booted = false;
+    this.connection.setReady(false);
+    // Already closed (a loss during the shutdown): its reconnect is under way and is the reboot.
+    if (this.connection.state === 'open') this.connection.drop();
+  }
+
+  /** Back after a crash: the drivers who arrived after the reboot time plug in, with their planned instants. */
+  private finishReboot(sec: number): void {
+    this.crash = null;
+    for (const c of this.connectors) {
+      if (this.ended) {
+        this.ctx.metrics.counters.dropped += c.waiting.length;
+        c.waiting.length = 0;
+      }
+      const next = c.visit === null ? c.waiting.shift() : undefined;
+      if (next) this.startVisit(next, false);
+      else if (c.visit === null) this.ctx.onConnectorFree?.(this, c, sec);
     }
   }
 

@@ -13,6 +13,7 @@ import type {
   StartAnswer,
   WireStopReason,
 } from './dialect.js';
+import { whTextOf } from './ev-physics.js';
 import type { JsonObject } from './ocpp-framing.js';
 
 const UNITS: Record<string, string> = {
@@ -33,13 +34,13 @@ function int(v: unknown): number | null {
 function meterValueOf(s: MeterSample): JsonObject {
   const sampledValue: JsonObject[] = [];
   for (const m of s.measurands) {
-    let value: number | null;
-    if (m === 'Energy.Active.Import.Register') value = s.energyWh;
-    else if (m === 'Power.Active.Import') value = s.powerW;
-    else value = s.socPct;
-    if (value === null) continue;
+    let value: string;
+    if (m === 'Energy.Active.Import.Register') value = whTextOf(s.registerJ, s.registerDecimals);
+    else if (m === 'Power.Active.Import') value = String(s.powerW);
+    else if (s.socPct !== null) value = String(s.socPct);
+    else continue;
     sampledValue.push({
-      value: String(value),
+      value,
       context: s.context,
       measurand: m,
       location: m === 'SoC' ? 'EV' : 'Outlet',
@@ -78,7 +79,8 @@ export class Ocpp16Dialect implements Dialect {
     return { action: 'Heartbeat', payload: {} };
   }
 
-  statusNotification(connectorId: number, status: ConnectorStatus, timestamp: string, errorCode = 'NoError'): OutgoingMessage {
+  statusNotification(connectorId: number, status: ConnectorStatus, timestamp: string | null, errorCode = 'NoError'): OutgoingMessage {
+    if (timestamp === null) return { action: 'StatusNotification', payload: { connectorId, errorCode, status } };
     return { action: 'StatusNotification', payload: { connectorId, errorCode, status, timestamp } };
   }
 

@@ -15,7 +15,7 @@ export type ConnectorStatus =
   | 'Unavailable'
   | 'Faulted';
 
-export type WireStopReason = 'Local' | 'Remote' | 'EVDisconnected' | 'SoftReset' | 'HardReset' | 'DeAuthorized' | 'Reboot' | 'Other';
+export type WireStopReason = 'Local' | 'Remote' | 'EVDisconnected' | 'SoftReset' | 'HardReset' | 'DeAuthorized' | 'Reboot' | 'PowerLoss' | 'Other';
 
 export type Measurand = 'Energy.Active.Import.Register' | 'Power.Active.Import' | 'SoC';
 export const SUPPORTED_MEASURANDS: readonly Measurand[] = ['Energy.Active.Import.Register', 'Power.Active.Import', 'SoC'];
@@ -24,7 +24,10 @@ export type SampleContext = 'Sample.Periodic' | 'Sample.Clock' | 'Trigger' | 'Tr
 
 export interface MeterSample {
   timestamp: string;
-  energyWh: number;
+  /** The energy register, exact joules: the dialect writes it in Wh with `registerDecimals` decimals, truncated. */
+  registerJ: number;
+  /** 0..3; 0 = whole Wh (floor(J / 3600)). */
+  registerDecimals: number;
   powerW: number;
   socPct: number | null;
   context: SampleContext;
@@ -89,7 +92,8 @@ export interface Dialect {
 
   bootNotification(id: ChargerIdentity): OutgoingMessage;
   heartbeat(): OutgoingMessage;
-  statusNotification(connectorId: number, status: ConnectorStatus, timestamp: string, errorCode?: string): OutgoingMessage;
+  /** timestamp null: the message carries none (it is optional in 1.6). */
+  statusNotification(connectorId: number, status: ConnectorStatus, timestamp: string | null, errorCode?: string): OutgoingMessage;
   authorize(idTag: string): OutgoingMessage;
   startTransaction(connectorId: number, idTag: string, meterStartWh: number, timestamp: string): OutgoingMessage;
   meterValues(connectorId: number, transactionId: number | null, sample: MeterSample): OutgoingMessage;

@@ -48,6 +48,19 @@ export function whOf(joules: number): number {
   return Math.floor(joules / 3600);
 }
 
+/**
+ * The register in Wh as text with `decimals` decimals (0..3), truncated (never rounded) from the
+ * exact joules in integer arithmetic: 0 gives whOf's number. E.g. 1,368,792 J with 2 decimals:
+ * floor(1,368,792 / 36) = 38,022 hundredths, "380.22".
+ */
+export function whTextOf(joules: number, decimals: number): string {
+  const wh = Math.floor(joules / 3600);
+  if (decimals <= 0) return String(wh);
+  // The part below a whole Wh, in units of 10^-decimals Wh: (J mod 3600) x 10^decimals / 3600, at most 3.6e6 / 3600.
+  const fraction = Math.floor(((joules - wh * 3600) * 10 ** decimals) / 3600);
+  return `${wh}.${String(fraction).padStart(decimals, '0')}`;
+}
+
 /** The meter and battery of one connector during one transaction. */
 export class SessionMeter {
   readonly capacityJ: number;

@@ -76,6 +76,36 @@ export interface FleetConfig {
    * open-model workers take fleet-wide arrivals index, index + count, ... (default: the whole plan).
    */
   arrivalSlice?: { index: number; count: number };
+  /** Opt-in behaviours of chargers written by others (see ChargerBehaviour); absent = the fleet's own behaviour. */
+  chargerBehaviour?: ChargerBehaviour;
+}
+
+/**
+ * Behaviours real chargers show that the fleet's own chargers do not, each opt-in and drawn from
+ * the seed. Every charger of the fleet behaves alike; the defaults are the fleet's own behaviour.
+ */
+export interface ChargerBehaviour {
+  /**
+   * Decimals (0..3, default 0) of every Energy.Active.Import.Register value in MeterValues and in
+   * StopTransaction's transactionData: the register in Wh truncated from the exact joules.
+   * meterStart and meterStop stay whole Wh (OCPP 1.6 makes them integers), so the last reading is
+   * often a fraction of a Wh above meterStop. Truth is unchanged.
+   */
+  registerDecimals?: number;
+  /** false: StatusNotification omits its optional timestamp (default true). */
+  statusTimestamps?: boolean;
+  /**
+   * Crashes per charger per simulated hour (Poisson, from a stream of its own per charger; default 0).
+   * A crash loses the open transactions (no StopTransaction ever comes for them), then the charger
+   * reboots: see Charger.onCrash.
+   */
+  crashesPerChargerPerHour?: number;
+  /** Simulated minutes after the sim start at which chargers crash (each with probability crashShare). */
+  crashAtMinutes?: number[];
+  /** Share of chargers (0..1, default 1) that crash at each instant of crashAtMinutes: a seeded draw per charger and instant. */
+  crashShare?: number;
+  /** Simulated seconds a crashed charger is down by plan (default 60): drivers who arrive then are dropped. */
+  crashRebootSec?: number;
 }
 
 /** One k6-style stage: ramp linearly from the previous target to `target` over `durationSec` wall seconds. */
@@ -177,6 +207,8 @@ export interface FleetCounters {
   answered?: number;
   /** CALLs received from the CSMS (added by sim). */
   incomingCalls?: number;
+  /** Charger crashes (ChargerBehaviour; added by sim). */
+  crashes?: number;
 }
 
 export interface FleetProgress {

@@ -82,6 +82,13 @@ const exercised: Record<string, (r: RunReport) => void> = {
     expect(average.gt('0.18') && average.lt('0.28'), average.toFixed()).toBe(true);
     expect(r.summary.billing.currency).toBe('USD');
   },
+  'foreign-charger': (r) => {
+    // Every charger crashed at both instants (their lost sessions are in the truth); the others parked and paid for it.
+    expect(r.mergeInputs?.counters.crashes).toBe(2 * r.summary.chargers);
+    expect(billed(r, 'PARKING_TIME').sessions).toBeGreaterThan(0);
+    expect(billed(r, 'TIME').sessions).toBeGreaterThan(0);
+    expect(billed(r, 'FLAT').sessions).toBe(r.summary.sessions.truth);
+  },
   membership: (r) => {
     // Members (ENERGY only) pay no session fee; the public does.
     expect(billed(r, 'FLAT').sessions).toBeGreaterThan(0);

@@ -80,7 +80,8 @@ describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
       ocpp16.startTransaction(1, 'TOKEN1', 123456, ts),
       ocpp16.meterValues(1, 42, {
         timestamp: ts,
-        energyWh: 123999,
+        registerJ: 123999 * 3600,
+        registerDecimals: 0,
         powerW: 11000,
         socPct: 55,
         context: 'Sample.Periodic',
@@ -91,6 +92,39 @@ describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
     ];
     for (const m of msgs) expect(v.validate(m.action, 'req', m.payload), m.action).toBeNull();
     expect(ocpp16.statusNotification(1, 'Available', ts).payload.timestamp).toBe(ts);
+  });
+
+  it('writes the energy register with 0..3 decimals, truncated from the joules; a status without timestamp', () => {
+    const ts = '2025-03-30T00:59:59.000Z';
+    const register = (registerJ: number, registerDecimals: number, closing = false) => {
+      const sample = { timestamp: ts, registerJ, registerDecimals, powerW: 7400, socPct: 61, context: 'Sample.Periodic' as const, measurands: ['Energy.Active.Import.Register', 'Power.Active.Import', 'SoC'] as const };
+      const m = closing ? ocpp16.stopTransaction(42, 'TOKEN1', Math.floor(registerJ / 3600), ts, 'Local', sample) : ocpp16.meterValues(1, 42, sample);
+      expect(v.validate(m.action, 'req', m.payload), m.action).toBeNull();
+      const mv = (closing ? m.payload.transactionData : m.payload.meterValue) as Array<{ sampledValue: Array<{ value: string; measurand: string }> }>;
+      const values = Object.fromEntries(mv[0].sampledValue.map((s) => [s.measurand, s.value]));
+      expect(values['Power.Active.Import']).toBe('7400');
+      expect(values.SoC).toBe('61');
+      return values['Energy.Active.Import.Register'];
+    };
+    // 1,368,792 J = 380.22 Wh exactly; one joule less is 380.2197... Wh.
+    expect(register(1_368_792, 0)).toBe('380');
+    expect(register(1_368_792, 1)).toBe('380.2');
+    expect(register(1_368_792, 2)).toBe('380.22');
+    expect(register(1_368_792, 3)).toBe('380.220');
+    expect(register(1_368_791, 2)).toBe('380.21');
+    expect(register(1_368_791, 3)).toBe('380.219');
+    expect(register(1_368_791, 2, true)).toBe('380.21');
+    // Leading zeros of the fraction, a whole Wh, the register's lower and upper ends.
+    expect(register(3600 * 7 + 35, 2)).toBe('7.00');
+    expect(register(3600 * 7 + 36, 2)).toBe('7.01');
+    expect(register(3600 * 7 + 4, 3)).toBe('7.001');
+    expect(register(3600 * 7 + 3, 3)).toBe('7.000');
+    expect(register(0, 3)).toBe('0.000');
+    expect(register(9_999_999 * 3600 + 3599, 3)).toBe('9999999.999');
+    expect(register(9_999_999 * 3600 + 3599, 0)).toBe('9999999');
+    const bare = ocpp16.statusNotification(1, 'Available', null);
+    expect(bare.payload).toEqual({ connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    expect(v.validate(bare.action, 'req', bare.payload)).toBeNull();
   });
 
   it('rejects bad payloads with OCPP 1.6 error codes', () => {

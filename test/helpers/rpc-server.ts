@@ -7,6 +7,8 @@ export interface RpcClient {
   call(method: string, params: object): Promise<any>;
   /** Every frame, in and out, as text. */
   on(ev: 'message', fn: (e: { message: string; outbound: boolean }) => void): void;
+  /** The connection closed (cleanly or not). */
+  on(ev: 'close', fn: (e: { code: number; reason: string }) => void): void;
   /** A frame exactly as given, valid or not. */
   sendRaw(frame: string): void;
 }
