@@ -4,7 +4,7 @@
 // synchronous: it runs while the StopTransaction unit of work is being assembled.
 import { Dec } from './billing/money.js';
 import { buildChargingPeriods, type MeterReading, type StateChange } from './billing/periods.js';
-import { fallIsRounding, registerValue, resolutionOf, settleRegisters } from './billing/registers.js';
+import { fallIsRounding, registerValue, resolutionOf, settleRegisters, type RegisterValue } from './billing/registers.js';
 import { priceSession } from './billing/pricing.js';
 import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
 
@@ -68,25 +68,28 @@ export function billSession(f: SessionFacts): SessionBill {
     .filter(({ t }) => t >= startMs && t <= stopMs)
     .sort((a, b) => a.t - b.t);
   const readings: MeterReading[] = [{ at: f.startedAt, registerWh: String(f.meterStartWh) }];
+  const registers: RegisterValue[] = [registerValue(f.meterStartWh)];
   for (const { r, t } of inside) {
     if (t === stopMs) continue; // the stop register below stands for the stop instant
-    const copy: MeterReading = { at: r.at, registerWh: new Dec(r.registerWh).toString() };
-    // The resolution travels with the value when the plain text no longer shows it ("380.20").
-    if (r.resolutionWh !== undefined) copy.resolutionWh = r.resolutionWh;
-    else if (copy.registerWh !== String(r.registerWh)) copy.resolutionWh = resolutionOf(r.registerWh).toString();
-    if (r.powerW !== undefined) copy.powerW = r.powerW;
-    if (r.currentA !== undefined) copy.currentA = r.currentA;
     if (t === startMs) {
       // A Transaction.Begin sample at the start instant: meterStart stays the start register.
-      const { resolutionWh: _ignored, ...sample } = copy;
-      readings[0] = { ...sample, registerWh: String(f.meterStartWh) };
+      readings[0] = { at: r.at, registerWh: String(f.meterStartWh) };
+      if (r.powerW !== undefined) readings[0].powerW = r.powerW;
+      if (r.currentA !== undefined) readings[0].currentA = r.currentA;
       continue;
     }
+    const wh = new Dec(r.registerWh);
+    const register: RegisterValue = { wh, resolutionWh: r.resolutionWh !== undefined ? new Dec(r.resolutionWh) : resolutionOf(r.registerWh) };
+    const copy: MeterReading = { at: r.at, registerWh: wh.toString() };
+    // The resolution travels with the value when the plain text no longer shows it ("380.20").
+    if (r.resolutionWh !== undefined || copy.registerWh !== String(r.registerWh)) copy.resolutionWh = register.resolutionWh.toString();
+    if (r.powerW !== undefined) copy.powerW = r.powerW;
+    if (r.currentA !== undefined) copy.currentA = r.currentA;
     readings.push(copy);
+    registers.push(register);
   }
   // The stop register. A lost one (below 0, or a 0 that is not a genuine reading of a meter that
   // stood at 0) is replaced by the last reading, so no energy is invented after it.
-  const registers = readings.map((r) => registerValue(r.registerWh, r.resolutionWh));
   const stop = registerValue(f.meterStopWh);
   const lastBefore = registers[registers.length - 1];
   const stopLost = f.meterStopWh < 0 || (f.meterStopWh === 0 && lastBefore.wh.gt(0) && !fallIsRounding(lastBefore, stop));

@@ -31,16 +31,16 @@ export interface SettledRegisters {
 }
 
 const ONE = new Dec(1);
+/** 10^-n for the decimal places registers are written with: parsed once, not per reading. */
+const STEPS = Array.from({ length: 21 }, (_, n) => new Dec(10).pow(-n));
+const step = (places: number): Dec => STEPS[places] ?? new Dec(10).pow(-places);
 
 /** The resolution of a register as written: one unit of its last decimal place (1 Wh for an integer). */
 export function resolutionOf(value: Decimalish): Dec {
   const text = typeof value === 'number' ? String(value) : value.trim();
+  if (text.includes('e') || text.includes('E')) return step(new Dec(text).decimalPlaces());
   const dot = text.indexOf('.');
-  if (dot < 0 || /e/i.test(text)) {
-    const places = new Dec(text).decimalPlaces();
-    return places === 0 ? ONE : new Dec(10).pow(-places);
-  }
-  return new Dec(10).pow(-(text.length - dot - 1));
+  return dot < 0 ? ONE : step(text.length - dot - 1);
 }
 
 export function registerValue(value: Decimalish, resolutionWh?: Decimalish): RegisterValue {
@@ -54,16 +54,17 @@ export function fallIsRounding(higher: RegisterValue, lower: RegisterValue): boo
 
 /** Applies the rules above to a session's registers in time order (the start register first). */
 export function settleRegisters(registers: readonly RegisterValue[]): SettledRegisters {
-  const settled = registers.map((r) => ({ ...r }));
+  // Values are immutable: a capped or raised register takes its neighbour's value object.
+  const settled = registers.slice();
   // Backwards: a reading that shows more than a later register by rounding is capped at it.
   for (let i = settled.length - 2; i >= 1; i--) {
     const next = settled[i + 1];
-    if (settled[i].wh.gt(next.wh) && fallIsRounding(settled[i], next)) settled[i] = { ...next };
+    if (settled[i].wh.gt(next.wh) && fallIsRounding(settled[i], next)) settled[i] = next;
   }
   // Forwards: a register below an earlier one by rounding is raised to it.
   for (let i = 1; i < settled.length; i++) {
     const prev = settled[i - 1];
-    if (settled[i].wh.lt(prev.wh) && fallIsRounding(prev, settled[i])) settled[i] = { ...prev };
+    if (settled[i].wh.lt(prev.wh) && fallIsRounding(prev, settled[i])) settled[i] = prev;
   }
   const values = settled.map((r) => r.wh);
   const energyWh: Dec[] = [];
