@@ -10,7 +10,7 @@ import type { ChargerRec, Csms, TokenRec, TokenStatus } from './csms.js';
 import { invoicePdf, statementPdf } from './invoice-pdf.js';
 import { invoiceHtml, statementHtml } from './invoice-html.js';
 import { loadInvoice, loadStatement, type CostLineRow, type StatementQuery } from './invoices.js';
-import { createOcpiRouter, listCdrs, listTariffs, type OcpiOptions } from './ocpi-api.js';
+import { createOcpiRouter, listCdrs, listTariffs, type OcpiOptions } from './ocpi/router.js';
 import type { OcppEndpoint } from './ocpp-server.js';
 import { costDimensions } from './session-billing.js';
 import type { Store } from './store/store.js';

@@ -4,9 +4,9 @@
 // token auth: "Authorization: Token <base64 of the token>".
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { publishedTariff, type OcpiParty } from './cdr.js';
-import type { Tariff } from './billing/ocpi.js';
-import type { Store } from './store/store.js';
+import { publishedTariff, type OcpiParty } from '../cdr.js';
+import type { Tariff } from '../billing/ocpi.js';
+import type { Store } from '../store/store.js';
 
 export interface OcpiOptions {
   party: OcpiParty;
