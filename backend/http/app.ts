@@ -1,22 +1,22 @@
 // REST API under /api (express 5), exactly as docs/http-api.md describes it.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { TariffValidationError, validateTariff } from './billing/tariff-validation.js';
-import { isValidTimeZone } from './billing/local-time.js';
-import type { LocationRec } from './cdr.js';
-import { DEFAULT_PARTY } from './cdr.js';
-import { ApiError } from './api-error.js';
-import { correctCdr, type CorrectionRequest } from './cdr-corrections.js';
-import type { ChargerRec, Csms, TokenRec, TokenStatus } from './csms.js';
-import { invoicePdf, statementPdf } from './invoice-pdf.js';
-import { invoiceHtml, statementHtml } from './invoice-html.js';
-import { loadInvoice, loadStatement, type CostLineRow, type StatementQuery } from './invoices.js';
-import { listCdrs } from './ocpi/cdrs.js';
-import { createOcpiRouter, type OcpiOptions } from './ocpi/router.js';
-import { listTariffs } from './ocpi/tariffs.js';
-import type { OcppEndpoint } from './ocpp-server.js';
-import { costDimensions } from './session-billing.js';
-import type { Store } from './store/store.js';
-import { SCOPE_PRECEDENCE, type AssignmentScope } from './tariff-assignments.js';
+import { TariffValidationError, validateTariff } from '../billing/tariff-validation.js';
+import { isValidTimeZone } from '../billing/local-time.js';
+import type { LocationRec } from '../cdr.js';
+import { DEFAULT_PARTY } from '../cdr.js';
+import { ApiError } from '../api-error.js';
+import { correctCdr, type CorrectionRequest } from '../cdr-corrections.js';
+import type { ChargerRec, Csms, TokenRec, TokenStatus } from '../csms.js';
+import { invoicePdf, statementPdf } from '../invoice-pdf.js';
+import { invoiceHtml, statementHtml } from '../invoice-html.js';
+import { loadInvoice, loadStatement, type CostLineRow, type StatementQuery } from '../invoices.js';
+import { listCdrs } from '../ocpi/cdrs.js';
+import { createOcpiRouter, type OcpiOptions } from '../ocpi/router.js';
+import { listTariffs } from '../ocpi/tariffs.js';
+import type { OcppEndpoint } from '../ocpp-server.js';
+import { costDimensions } from '../session-billing.js';
+import type { Store } from '../store/store.js';
+import { SCOPE_PRECEDENCE, type AssignmentScope } from '../tariff-assignments.js';
 
 const bad = (field: string, message: string): ApiError => new ApiError(400, 'invalid-request', message, field);
 
