@@ -1,22 +1,21 @@
 // REST API under /api (express 5), exactly as docs/http-api.md describes it.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { TariffValidationError, validateTariff } from '../billing/tariff-validation.js';
-import { isValidTimeZone } from '../billing/local-time.js';
-import type { LocationRec } from '../cdr.js';
-import { DEFAULT_PARTY } from '../cdr.js';
 import { ApiError } from '../api-error.js';
 import { correctCdr, type CorrectionRequest } from '../cdr-corrections.js';
-import type { ChargerRec, Csms, TokenRec, TokenStatus } from '../csms.js';
 import { invoicePdf, statementPdf } from '../invoice-pdf.js';
 import { invoiceHtml, statementHtml } from '../invoice-html.js';
 import { loadInvoice, loadStatement, type CostLineRow, type StatementQuery } from '../invoices.js';
 import { listCdrs } from '../ocpi/cdrs.js';
-import { createOcpiRouter, type OcpiOptions } from '../ocpi/router.js';
-import { listTariffs } from '../ocpi/tariffs.js';
-import type { OcppEndpoint } from '../ocpp-server.js';
+import { createOcpiRouter } from '../ocpi/router.js';
 import { costDimensions } from '../session-billing.js';
-import type { Store } from '../store/store.js';
-import { SCOPE_PRECEDENCE, type AssignmentScope } from '../tariff-assignments.js';
+import { ocpiOptions, type ApiContext } from './context.js';
+import { chargerRoutes } from './routes/chargers.js';
+import { healthRoutes } from './routes/health.js';
+import { locationRoutes } from './routes/locations.js';
+import { tariffRoutes } from './routes/tariffs.js';
+import { tokenRoutes } from './routes/tokens.js';
+
+export type { ApiContext } from './context.js';
 
 const bad = (field: string, message: string): ApiError => new ApiError(400, 'invalid-request', message, field);
 
@@ -126,161 +125,8 @@ function optIso(q: unknown, field: string): string | undefined {
   return new Date(ms).toISOString();
 }
 
-function asList(body: unknown): { items: unknown[]; prefix: (i: number) => string } {
-  if (Array.isArray(body)) return { items: body, prefix: (i) => `[${i}].` };
-  return { items: [body], prefix: () => '' };
-}
-
-const TOKEN_STATUSES = new Set<TokenStatus>(['Accepted', 'Blocked', 'Expired', 'Invalid']);
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function parseToken(v: unknown, at: string): TokenRec {
-  if (!isObject(v)) throw bad(at || '(body)', 'a token must be a JSON object { idTag, status?, expiryDate?, parentIdTag?, group? }');
-  const known = new Set(['idTag', 'status', 'expiryDate', 'parentIdTag', 'group']);
-  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(at + k, `unknown field ${k}; a token has idTag, status, expiryDate, parentIdTag, group`);
-  const idTag = v.idTag;
-  if (typeof idTag !== 'string' || idTag.length < 1 || idTag.length > 20) {
-    throw bad(at + 'idTag', 'idTag must be a string of 1 to 20 characters (OCPP 1.6 IdToken)');
-  }
-  const status = v.status ?? 'Accepted';
-  if (typeof status !== 'string' || !TOKEN_STATUSES.has(status as TokenStatus)) {
-    throw bad(at + 'status', 'status must be one of Accepted, Blocked, Expired, Invalid');
-  }
-  let expiryDate: string | null = null;
-  if (v.expiryDate !== undefined && v.expiryDate !== null) {
-    if (typeof v.expiryDate !== 'string' || Number.isNaN(Date.parse(v.expiryDate))) {
-      throw bad(at + 'expiryDate', 'expiryDate must be an ISO 8601 date-time');
-    }
-    expiryDate = new Date(Date.parse(v.expiryDate)).toISOString();
-  }
-  let parentIdTag: string | null = null;
-  if (v.parentIdTag !== undefined && v.parentIdTag !== null) {
-    if (typeof v.parentIdTag !== 'string' || v.parentIdTag.length < 1 || v.parentIdTag.length > 20) {
-      throw bad(at + 'parentIdTag', 'parentIdTag must be a string of 1 to 20 characters');
-    }
-    parentIdTag = v.parentIdTag;
-  }
-  let group: string | null = null;
-  if (v.group !== undefined && v.group !== null) {
-    if (typeof v.group !== 'string' || v.group.length < 1 || v.group.length > 64) {
-      throw bad(at + 'group', 'group must be a string of 1 to 64 characters (the customer group the token belongs to)');
-    }
-    group = v.group;
-  }
-  return { idTag, status: status as TokenStatus, expiryDate, parentIdTag, group };
-}
-
-/** A token as the API shows it: group only when the token has one. */
-function tokenJson(t: TokenRec): Record<string, unknown> {
-  const { group, ...rest } = t;
-  return group === null ? rest : { ...rest, group };
-}
-
-function parseCharger(v: unknown, at: string, csms: Csms): ChargerRec {
-  if (!isObject(v)) throw bad(at || '(body)', 'a charger must be a JSON object { id, connectors?, timeZone?, tariffId?, locationId? }');
-  const known = new Set(['id', 'connectors', 'timeZone', 'tariffId', 'locationId']);
-  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(at + k, `unknown field ${k}; a charger has id, connectors, timeZone, tariffId, locationId`);
-  const id = v.id;
-  if (typeof id !== 'string' || id.length < 1 || id.length > 255 || /[/\s]/.test(id)) {
-    throw bad(at + 'id', 'id must be a string of 1 to 255 characters without "/" or spaces (it is the OCPP identity)');
-  }
-  const existing = csms.chargers.get(id);
-  let connectors = existing?.connectors ?? 1;
-  if (v.connectors !== undefined) {
-    if (typeof v.connectors !== 'number' || !Number.isInteger(v.connectors) || v.connectors < 1 || v.connectors > 100) {
-      throw bad(at + 'connectors', 'connectors must be a whole number from 1 to 100');
-    }
-    connectors = v.connectors;
-  }
-  let timeZone = existing?.timeZone ?? 'UTC';
-  if (v.timeZone !== undefined) {
-    if (typeof v.timeZone !== 'string' || !isValidTimeZone(v.timeZone)) {
-      throw bad(at + 'timeZone', 'timeZone must be an IANA time zone such as Europe/Berlin');
-    }
-    timeZone = v.timeZone;
-  }
-  let tariffId = existing?.tariffId ?? null;
-  if (v.tariffId !== undefined) {
-    if (v.tariffId === null) tariffId = null;
-    else if (typeof v.tariffId !== 'string' || !csms.hasTariff(v.tariffId)) {
-      throw bad(at + 'tariffId', 'tariffId must name a tariff already posted to /api/tariffs (or be null for the default)');
-    }
-    else tariffId = v.tariffId;
-  }
-  let locationId = existing?.locationId ?? null;
-  if (v.locationId !== undefined) {
-    if (v.locationId === null) locationId = null;
-    else if (typeof v.locationId !== 'string' || !csms.locations.has(v.locationId)) {
-      throw bad(at + 'locationId', 'locationId must name a location already posted to /api/locations (or be null)');
-    } else locationId = v.locationId;
-  }
-  return { id, connectors, timeZone, tariffId, locationId };
-}
-
-const LOCATION_ID = /^[A-Za-z0-9_.:-]{1,36}$/;
-
-function parseLocation(v: unknown): LocationRec {
-  if (!isObject(v)) throw bad('(body)', 'a location must be a JSON object { id, name, timeZone, address? }');
-  const known = new Set(['id', 'name', 'timeZone', 'address']);
-  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(k, `unknown field ${k}; a location has id, name, timeZone, address`);
-  if (typeof v.id !== 'string' || !LOCATION_ID.test(v.id)) throw bad('id', 'id must be 1 to 36 characters of letters, digits, _ . : -');
-  if (typeof v.name !== 'string' || v.name.length < 1 || v.name.length > 255) throw bad('name', 'name must be a string of 1 to 255 characters');
-  if (typeof v.timeZone !== 'string' || !isValidTimeZone(v.timeZone)) {
-    throw bad('timeZone', 'timeZone must be an IANA time zone such as Europe/Amsterdam');
-  }
-  let address: LocationRec['address'] = null;
-  if (v.address !== undefined && v.address !== null) {
-    const a = v.address;
-    if (!isObject(a)) throw bad('address', 'address must be an object { address, city, postalCode?, country }');
-    for (const k of Object.keys(a)) if (!['address', 'city', 'postalCode', 'country'].includes(k)) throw bad(`address.${k}`, `unknown field ${k}`);
-    if (typeof a.address !== 'string' || a.address.length > 45) throw bad('address.address', 'address.address must be a string of at most 45 characters');
-    if (typeof a.city !== 'string' || a.city.length > 45) throw bad('address.city', 'address.city must be a string of at most 45 characters');
-    if (a.postalCode !== undefined && (typeof a.postalCode !== 'string' || a.postalCode.length > 10)) {
-      throw bad('address.postalCode', 'address.postalCode must be a string of at most 10 characters');
-    }
-    if (typeof a.country !== 'string' || !/^[A-Z]{3}$/.test(a.country)) throw bad('address.country', 'address.country must be an ISO 3166 alpha-3 code such as NLD');
-    address = { address: a.address, city: a.city, country: a.country, ...(a.postalCode !== undefined ? { postalCode: a.postalCode as string } : {}) };
-  }
-  return { id: v.id, name: v.name, timeZone: v.timeZone, address };
-}
-
-function parseAssignment(v: unknown, csms: Csms) {
-  if (!isObject(v)) throw bad('(body)', 'an assignment must be a JSON object { tariffId, scope, locationId?, chargerId?, connectorId?, group? }');
-  const known = new Set(['tariffId', 'scope', 'locationId', 'chargerId', 'connectorId', 'group']);
-  for (const k of Object.keys(v)) if (!known.has(k)) throw bad(k, `unknown field ${k}`);
-  const scope = v.scope as AssignmentScope;
-  if (!SCOPE_PRECEDENCE.includes(scope)) throw bad('scope', `scope must be one of ${SCOPE_PRECEDENCE.join(', ')}`);
-  const tariffId = v.tariffId;
-  if (tariffId !== null && (typeof tariffId !== 'string' || !csms.hasTariff(tariffId))) {
-    throw bad('tariffId', 'tariffId must name a tariff already posted to /api/tariffs (or be null to remove the assignment)');
-  }
-  const out: { scope: AssignmentScope; tariffId: string | null; locationId?: string; chargerId?: string; connectorId?: number; group?: string } = { scope, tariffId };
-  const needs: Record<AssignmentScope, string[]> = { location: ['locationId'], charger: ['chargerId'], connector: ['chargerId', 'connectorId'], group: ['group'], default: [] };
-  for (const k of ['locationId', 'chargerId', 'connectorId', 'group']) {
-    if (!needs[scope].includes(k) && v[k] !== undefined) throw bad(k, `${k} does not belong to scope ${scope}`);
-  }
-  if (scope === 'location') {
-    if (typeof v.locationId !== 'string' || !csms.locations.has(v.locationId)) throw bad('locationId', 'locationId must name a location posted to /api/locations');
-    out.locationId = v.locationId;
-  }
-  if (scope === 'charger' || scope === 'connector') {
-    if (typeof v.chargerId !== 'string' || !csms.chargers.has(v.chargerId)) throw bad('chargerId', 'chargerId must name a known charger (POST /api/chargers first)');
-    out.chargerId = v.chargerId;
-  }
-  if (scope === 'connector') {
-    if (typeof v.connectorId !== 'number' || !Number.isInteger(v.connectorId) || v.connectorId < 1 || v.connectorId > 100) {
-      throw bad('connectorId', 'connectorId must be a whole number from 1 to 100');
-    }
-    out.connectorId = v.connectorId;
-  }
-  if (scope === 'group') {
-    if (typeof v.group !== 'string' || v.group.length < 1 || v.group.length > 64) throw bad('group', 'group must be a string of 1 to 64 characters');
-    out.group = v.group;
-  }
-  return out;
 }
 
 function statementQuery(q: Request['query']): StatementQuery {
@@ -298,154 +144,15 @@ const download = (res: Response, filename: string, pdf: Buffer): void => {
   res.send(pdf);
 };
 
-export interface ApiContext {
-  csms: Csms;
-  store: Store;
-  ocpp: OcppEndpoint;
-  version: string;
-  startedAtMs: number;
-  /** OCPI endpoints under /ocpi/2.2.1 (party defaults to NL / CBX, no auth). */
-  ocpi?: OcpiOptions;
-}
-
 export function createApi(ctx: ApiContext): express.Express {
-  const { csms, store, ocpp } = ctx;
-  const ocpiOpts: OcpiOptions = ctx.ocpi ?? { party: csms.party ?? DEFAULT_PARTY };
+  const { csms, store } = ctx;
+  const ocpiOpts = ocpiOptions(ctx);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   const api = express.Router();
   api.use(express.json({ limit: '5mb' }));
-
-  api.get('/health', async (_req, res) => {
-    let db = 'ok';
-    try {
-      await store.query('SELECT 1');
-    } catch {
-      db = 'error';
-    }
-    res.status(db === 'ok' ? 200 : 503).json({
-      status: db === 'ok' ? 'ok' : 'degraded',
-      db,
-      uptimeSec: Math.round((Date.now() - ctx.startedAtMs) / 1000),
-      version: ctx.version,
-    });
-  });
-
-  api.get('/stats', (_req, res) => {
-    res.json({
-      store: store.stats(),
-      connections: ocpp.connectionCount(),
-      refusedUpgrades: { ...ocpp.refusedUpgrades },
-      activeSessions: csms.activeSessionCount(),
-    });
-  });
-
-  // ------------------------------------------------------------ chargers
-  api.get('/chargers', async (_req, res) => {
-    const rows = await store.query<{
-      id: string;
-      connectors: number;
-      vendor: string | null;
-      model: string | null;
-      time_zone: string;
-      tariff_id: string | null;
-      location_id: string | null;
-      registered: number;
-      last_boot_at: string | null;
-      last_heartbeat_at: string | null;
-    }>('SELECT * FROM chargers ORDER BY id');
-    // Exact unless the store is closing: then what was folded last.
-    await store.foldConnectorStatus().catch(() => undefined);
-    const statuses = await store.query<{ charger_id: string; connector_id: number; status: string; error_code: string; at: string }>(
-      'SELECT charger_id, connector_id, status, error_code, at FROM connector_status ORDER BY charger_id, connector_id',
-    );
-    const byCharger = new Map<string, Array<Record<string, unknown>>>();
-    for (const s of statuses) {
-      let l = byCharger.get(s.charger_id);
-      if (!l) byCharger.set(s.charger_id, (l = []));
-      l.push({ connectorId: s.connector_id, status: s.status, errorCode: s.error_code, at: s.at });
-    }
-    res.json({
-      items: rows.map((r) => ({
-        id: r.id,
-        connectors: r.connectors,
-        vendor: r.vendor,
-        model: r.model,
-        timeZone: r.time_zone,
-        tariffId: r.tariff_id,
-        locationId: r.location_id,
-        registered: r.registered === 1,
-        lastBootAt: r.last_boot_at,
-        lastHeartbeatAt: r.last_heartbeat_at,
-        connected: ocpp.isConnected(r.id),
-        connectorStatus: byCharger.get(r.id) ?? [],
-      })),
-      total: rows.length,
-    });
-  });
-
-  api.post('/chargers', async (req, res) => {
-    const { items, prefix } = asList(req.body);
-    if (items.length === 0) throw bad('(body)', 'send one charger object or a non-empty array of them');
-    const chargers = items.map((v, i) => parseCharger(v, prefix(i), csms));
-    await csms.putChargers(chargers);
-    res.status(200).json({ items: chargers, total: chargers.length });
-  });
-
-  api.get('/chargers/:id/status-history', async (req, res) => {
-    const id = String(req.params.id);
-    const rows =
-      req.query.connectorId === undefined
-        ? await store.readAll<Record<string, unknown>>('statusHistory', [id])
-        : await store.readAll<Record<string, unknown>>('statusHistoryConnector', [
-            id,
-            optInt(req.query.connectorId, 'connectorId', 0, 0, 1000),
-          ]);
-    res.json({
-      items: rows.map((r) => ({
-        connectorId: r.connector_id,
-        status: r.status,
-        errorCode: r.error_code,
-        at: r.at,
-        receivedAt: r.received_at,
-      })),
-    });
-  });
-
-  // ------------------------------------------------------------ tariffs
-  api.get('/tariffs', (_req, res) => {
-    res.json({ items: csms.currentTariffs(), defaultTariffId: csms.getDefaultTariffId() });
-  });
-
-  api.post('/tariffs', async (req, res) => {
-    let tariff;
-    try {
-      tariff = validateTariff(req.body);
-    } catch (err) {
-      if (err instanceof TariffValidationError) {
-        throw new ApiError(400, 'invalid-tariff', err.message, err.field || '(body)');
-      }
-      throw err;
-    }
-    const d = req.query.default;
-    if (d !== undefined && d !== 'true' && d !== 'false') throw bad('default', 'default must be true or false');
-    const r = await csms.putTariff(tariff, d === 'true');
-    res.status(201).json({ id: tariff.id, version: r.version, default: r.isDefault });
-  });
-
-  // ------------------------------------------------------------ tokens
-  api.get('/tokens', (_req, res) => {
-    res.json({ items: [...csms.tokens.values()].map(tokenJson) });
-  });
-
-  api.post('/tokens', async (req, res) => {
-    const { items, prefix } = asList(req.body);
-    if (items.length === 0) throw bad('(body)', 'send one token object or a non-empty array of them');
-    const tokens = items.map((v, i) => parseToken(v, prefix(i)));
-    await csms.putTokens(tokens);
-    res.status(200).json({ items: tokens.map(tokenJson), total: tokens.length });
-  });
+  for (const routes of [healthRoutes, chargerRoutes, tariffRoutes, tokenRoutes, locationRoutes]) api.use(routes(ctx));
 
   // ------------------------------------------------------------ sessions
   api.get('/sessions', async (req, res) => {
@@ -535,31 +242,6 @@ export function createApi(ctx: ApiContext): express.Express {
   api.get('/statements.pdf', async (req, res) => {
     const st = await loadStatement(store, statementQuery(req.query));
     download(res, `statement-${st.idTag ?? st.group}-${st.month}.pdf`, await statementPdf(st));
-  });
-
-  // ------------------------------------------------------------ locations and tariff assignments
-  api.get('/locations', (_req, res) => {
-    const items = [...csms.locations.values()];
-    res.json({ items, total: items.length });
-  });
-  api.post('/locations', async (req, res) => {
-    const loc = parseLocation(req.body);
-    await csms.putLocation(loc);
-    res.status(200).json(loc);
-  });
-  api.get('/tariff-assignments', (_req, res) => {
-    const items = csms.tariffAssignments();
-    res.json({ items, total: items.length, precedence: SCOPE_PRECEDENCE });
-  });
-  api.post('/tariff-assignments', async (req, res) => {
-    const a = parseAssignment(req.body, csms);
-    await csms.putTariffAssignment(a);
-    res.status(200).json(a);
-  });
-  api.get('/tariffs/ocpi', async (req, res) => {
-    const page = { offset: optInt(req.query.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER), limit: optInt(req.query.limit, 'limit', 100, 1, 10000) };
-    const { items, total } = await listTariffs(store, ocpiOpts.party, page);
-    res.json({ items, total, ...page });
   });
 
   // ------------------------------------------------------------ CDRs
