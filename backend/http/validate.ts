@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { ApiError } from '../api-error.js';
 
-export const invalidRequest = (field: string, message: string): ApiError => new ApiError(400, 'invalid-request', message, field);
+const invalidRequest = (field: string, message: string): ApiError => new ApiError(400, 'invalid-request', message, field);
 
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
