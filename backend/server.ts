@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PARTY } from './cdr.js';
 import { Csms } from './csms.js';
-import { createApi } from './http-api.js';
+import { createApi } from './http/app.js';
 import { OcppEndpoint } from './ocpp-server.js';
 import { RunningCostNotifier, type CompletedSessionRow } from './running-cost.js';
 import { Store, type StoreStats } from './store/store.js';
