@@ -8,10 +8,10 @@ import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisp
 import type { DeadlineSweeper } from './deadline-sweeper.js';
 import type { ConnectorStatus, CsmsCommand, Dialect, MeterSample, SampleContext, WireStopReason, CommandReply } from './dialect.js';
 import { SessionMeter, whOf, type EvSpec } from './ev-physics.js';
-import { OcppCallError } from './ocpp-errors.js';
-import type { JsonObject } from './ocpp-framing.js';
+import { OcppCallError } from '../ocpp-j/index.js';
+import type { JsonObject } from '../ocpp-j/index.js';
 import { OcppConnection, type CallFailure, type ConnectionHandler, type OutgoingCall } from './ocpp-connection.js';
-import type { SchemaValidator } from './ocpp-schemas.js';
+import type { SchemaValidator } from '../ocpp-j/index.js';
 import { Rng } from './prng.js';
 import type { ScheduledEvent, ScheduledTarget, Scheduler } from './scheduler.js';
 import { SimClock, wallNow } from './sim-clock.js';

@@ -14,7 +14,7 @@ import type {
   WireStopReason,
 } from './dialect.js';
 import { whTextOf } from './ev-physics.js';
-import type { JsonObject } from './ocpp-framing.js';
+import type { JsonObject } from '../ocpp-j/index.js';
 
 const UNITS: Record<string, string> = {
   'Energy.Active.Import.Register': 'Wh',

@@ -1,8 +1,7 @@
 // The protocol-neutral face of a charger. Charger logic is written once against this
 // interface; each OCPP version is a dialect that builds and reads the wire messages.
 
-import type { JsonObject } from './ocpp-framing.js';
-import type { SchemaProtocol } from './ocpp-schemas.js';
+import type { JsonObject, SchemaProtocol } from '../ocpp-j/index.js';
 
 export type ConnectorStatus =
   | 'Available'

@@ -5,7 +5,6 @@
 import WebSocket from 'ws';
 import type { DeadlineSweeper, HasDeadline } from './deadline-sweeper.js';
 import { Fifo } from './fifo.js';
-import { OcppCallError } from './ocpp-errors.js';
 import {
   CALL,
   CALLERROR,
@@ -15,9 +14,10 @@ import {
   encodeCallError,
   encodeCallResult,
   FrameError,
+  OcppCallError,
   type JsonObject,
-} from './ocpp-framing.js';
-import type { SchemaValidator } from './ocpp-schemas.js';
+  type SchemaValidator,
+} from '../ocpp-j/index.js';
 import type { Rng } from './prng.js';
 import type { ScheduledTarget, Scheduler } from './scheduler.js';
 import type { SimClock } from './sim-clock.js';

@@ -8,7 +8,7 @@ import { DeadlineSweeper } from './deadline-sweeper.js';
 import { ocpp16 } from './dialect-ocpp16.js';
 import { initHistograms, usingWasm } from './histograms.js';
 import { loadDriverFor, type LoadDriver } from './load-driver.js';
-import { schemaValidator } from './ocpp-schemas.js';
+import { schemaValidator } from '../ocpp-j/index.js';
 import { Scheduler } from './scheduler.js';
 import { SimClock, wallNow } from './sim-clock.js';
 import type { ChargerSpec, FleetConfig, FleetCounters, FleetProgress, TruthSession } from './types.js';
