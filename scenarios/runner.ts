@@ -13,7 +13,7 @@ import { checkInputOf, runChecks } from '../reports/run-checks.js';
 import { ScenarioError, type Scenario, type ScenarioLoad } from './api.js';
 import { parseDuration } from './durations.js';
 import { backendUsage, startBackendProcess, usageBetween, type BackendProcess, type BackendUsage } from './backend-process.js';
-import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './run-queue.js';
+import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './cpu-wait.js';
 import { BackendClient } from './backend-client.js';
 import { LiveTimeline } from './live-timeline.js';
 import { reconcile } from './reconcile.js';

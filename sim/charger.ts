@@ -34,7 +34,7 @@ export interface ChargerContext {
    */
   gracefulStop?: boolean;
   onTruth: (t: TruthSession) => void;
-  /** A connector became free for a new driver (booted with no visit, or unplugged); shard-level load models listen. */
+  /** A connector became free for a new driver (booted with no visit, or unplugged); worker-fleet load models listen. */
   onConnectorFree?: (charger: Charger, connector: Connector, sec: number) => void;
   localAddress?: string;
   /** Default heartbeat interval until the CSMS gives one (sim seconds). */
@@ -212,7 +212,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   /** Sim time is about to start: drivers plan their arrivals. */
   begin(): void {
     const load = this.ctx.config.load;
-    // Other load models plan arrivals for the whole shard (sim/load-driver.ts).
+    // Other load models plan arrivals for the whole worker fleet (sim/load-driver.ts).
     const rate = load && load.kind !== 'per-connector-poisson' ? 0 : this.ctx.config.drivers.arrivalsPerConnectorPerHour;
     const t0 = this.ctx.clock.startSimMs / 1000;
     if (rate > 0) {
@@ -563,12 +563,12 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     else this.ctx.onConnectorFree?.(this, c, sec);
   }
 
-  /** Whether a driver sent by a shard-level load model could plug in here now. */
+  /** Whether a driver sent by a worker-fleet load model could plug in here now. */
   canTakeArrival(c: Connector): boolean {
     return c.visit === null && this.booted && !this.ended && !this.stopped && this.crash === null && this.connection.state === 'open';
   }
 
-  /** A driver sent by a shard-level load model plugs in at `sec`; false if the connector cannot take one. */
+  /** A driver sent by a worker-fleet load model plugs in at `sec`; false if the connector cannot take one. */
   arrive(c: Connector, sec: number): boolean {
     if (!this.canTakeArrival(c) || sec >= this.ctx.simEndSec || this.downAt(sec)) return false;
     const tokens = this.ctx.config.tokens;

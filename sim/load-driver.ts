@@ -1,5 +1,5 @@
-// Shard-level load models. The per-connector Poisson model lives in each charger; the models
-// here decide WHEN a transaction starts for the whole shard and WHERE (which free connector):
+// Worker-fleet load models. The per-connector Poisson model lives in each charger; the models
+// here decide WHEN a transaction starts for the whole worker fleet and WHERE (which free connector):
 // - open (constant/ramping arrival rate): arrivals on a fixed plan; no free connector -> dropped;
 // - closed: a share of connectors loops plug-in -> charge -> unplug -> think.
 
@@ -58,7 +58,7 @@ interface Slot {
 }
 
 /**
- * Free connectors of one shard, kept in a fixed order (the shard's chargers, then connectors).
+ * Free connectors of one worker fleet, kept in a fixed order (its chargers, then connectors).
  * A pick starts at a seeded random position and takes the next free connector from there, so
  * the choice depends only on the seed and on which connectors are free, never on the order in
  * which they became free (boot answers arrive in network order).
@@ -178,7 +178,7 @@ class ClosedLoop implements LoadDriver, ScheduledTarget {
     share: number,
     private readonly thinkTimeSec: number,
   ) {
-    // Spread the looping share evenly over the shard's connectors, in a fixed order.
+    // Spread the looping share evenly over the worker fleet's connectors, in a fixed order.
     let g = 0;
     const s = Math.min(1, Math.max(0, share));
     for (const ch of ctx.chargers) {

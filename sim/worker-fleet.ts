@@ -1,4 +1,4 @@
-// One shard of the fleet: the chargers one worker thread hosts, run as ONE long-lived task.
+// One worker fleet: the chargers one worker thread hosts, run as ONE long-lived task.
 // Progress (counters + latency deltas) goes out over a MessagePort every wall second; the
 // result (truth + final histograms) is the task's return value.
 
@@ -14,9 +14,9 @@ import { SimClock, wallNow } from './sim-clock.js';
 import type { ChargerSpec, FleetConfig, FleetCounters, FleetProgress, TruthSession } from './types.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
-export interface ShardTask {
+export interface WorkerFleetTask {
   workerId: number;
-  /** The fleet configuration; `chargers` holds only this shard's chargers. */
+  /** The fleet configuration; `chargers` holds only this worker fleet's chargers. */
   config: FleetConfig;
   /** Source address per charger (same order as config.chargers); undefined = let the OS choose. */
   localAddresses: Array<string | undefined>;
@@ -29,9 +29,9 @@ export interface ShardTask {
   /** Progress goes out here; a { type: 'stop' } message ends the run early. */
   port?: MessagePort;
   progressIntervalMs?: number;
-  /** Number of shards in the fleet (open-model arrivals are dealt round-robin over them). Default 1. */
+  /** Number of worker fleets in the fleet (open-model arrivals are dealt round-robin over them). Default 1. */
   workers?: number;
-  /** New connections per wall second for this shard; default: all at once. */
+  /** New connections per wall second for this worker fleet; default: all at once. */
   connectRatePerSec?: number;
   /**
    * Post { type: 'ready' } once set up and wait for { type: 'go', startWallMs } before creating
@@ -41,7 +41,7 @@ export interface ShardTask {
   awaitGo?: boolean;
 }
 
-export interface ShardResult {
+export interface WorkerFleetResult {
   workerId: number;
   counters: FleetCounters;
   latency: Record<string, string>;
@@ -55,7 +55,7 @@ export interface ShardResult {
 }
 
 /** Worker -> main over the task's port; 'done' follows the last progress. */
-export type ShardMessage =
+export type WorkerFleetMessage =
   | { type: 'progress'; progress: FleetProgress }
   | { type: 'done' }
   | { type: 'ready' }
@@ -65,7 +65,7 @@ const SETTLE_POLL_MS = 20;
 const SOCKET_CLOSE_WAIT_MS = 1000;
 const CONNECT_BATCH_MS = 20;
 
-export async function runShard(task: ShardTask): Promise<ShardResult> {
+export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleetResult> {
   await initHistograms();
   const { config } = task;
   const validator = schemaValidator(ocpp16.protocol);
@@ -86,7 +86,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   };
 
   let driver: LoadDriver | null = null;
-  const shardLevelLoad = config.load !== undefined && config.load.kind !== 'per-connector-poisson';
+  const workerFleetLoad = config.load !== undefined && config.load.kind !== 'per-connector-poisson';
   const chargers = config.chargers.map(
     (spec: ChargerSpec, i: number) =>
       new Charger(spec, {
@@ -98,9 +98,9 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
         validator,
         dialect: ocpp16,
         simEndSec,
-        gracefulStop: shardLevelLoad,
+        gracefulStop: workerFleetLoad,
         onTruth: (t) => truth.push(t),
-        onConnectorFree: shardLevelLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
+        onConnectorFree: workerFleetLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
         localAddress: task.localAddresses[i],
       }),
   );
@@ -116,7 +116,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
       counters: { ...metrics.counters },
       latencyDelta: metrics.takeLatencyDeltas(),
     };
-    port.postMessage({ type: 'progress', progress: p } satisfies ShardMessage);
+    port.postMessage({ type: 'progress', progress: p } satisfies WorkerFleetMessage);
   };
   let stopRequested = false;
   port?.on('message', (m: { type?: string }) => {
@@ -209,7 +209,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   progress();
 
   const finals = metrics.finalHistograms();
-  const result: ShardResult = {
+  const result: WorkerFleetResult = {
     workerId: task.workerId,
     counters: { ...metrics.counters },
     latency: finals.latency,
@@ -221,7 +221,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     steadyEnd,
   };
   metrics.dispose();
-  port?.postMessage({ type: 'done' } satisfies ShardMessage);
+  port?.postMessage({ type: 'done' } satisfies WorkerFleetMessage);
   return result;
 }
 
@@ -234,7 +234,7 @@ function readyAndWaitForGo(port: MessagePort, fallback: number): Promise<number>
       resolve(m.type === 'go' && typeof m.startWallMs === 'number' ? m.startWallMs : fallback);
     };
     port.on('message', onGo);
-    port.postMessage({ type: 'ready' } satisfies ShardMessage);
+    port.postMessage({ type: 'ready' } satisfies WorkerFleetMessage);
   });
 }
 
@@ -259,7 +259,7 @@ async function awaitStart(port: MessagePort, chargers: Charger[], provisionalSta
       resolve(m.type === 'start' && typeof m.startWallMs === 'number' ? m.startWallMs : wallNow());
     };
     port.on('message', onStart);
-    port.postMessage({ type: 'booted' } satisfies ShardMessage);
+    port.postMessage({ type: 'booted' } satisfies WorkerFleetMessage);
   });
 }
 
