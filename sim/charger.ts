@@ -6,7 +6,7 @@ import { plannedCrashSecs, resolveBehaviour, type ResolvedBehaviour } from './ch
 import { ChargerConfiguration } from './charger-config.js';
 import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisplay } from './cost-display.js';
 import type { DeadlineSweeper } from './deadline-sweeper.js';
-import type { ConnectorStatus, CsmsCommand, Dialect, MeterSample, SampleContext, WireStopReason, CommandReply } from './dialect.js';
+import type { CommandReply, ConnectorStatus, CsmsCommand, Dialect, MeterSample, SampleContext, TriggerableMeaning, WireStopReason } from './dialect.js';
 import { SessionMeter, whOf, type EvSpec } from './ev-physics.js';
 import { OcppCallError } from '../ocpp-j/index.js';
 import type { JsonObject } from '../ocpp-j/index.js';
@@ -56,7 +56,8 @@ export interface Visit {
   phase: VisitPhase;
   departPending: boolean;
   meter: SessionMeter | null;
-  transactionId: number | null;
+  /** The CSMS's id, as text whatever the protocol's wire type (the dialect converts). */
+  transactionId: string | null;
   startSec: number;
   stopSec: number;
   wireStopReason: WireStopReason | null;
@@ -109,6 +110,16 @@ const P_HOUSEKEEPING = 4;
 const FALLBACK_TOKEN = 'SIMTOKEN';
 const BOOT_RETRY_MIN_SEC = 10;
 
+/** Truth keeps the integer ids 1.6 gives, as reports and the reconciler read them. */
+function truthTransactionId(id: string | null): number | null {
+  return id === null ? null : Number(id);
+}
+
+/** An id a CSMS gave and may send cost messages for (1.6 ids are positive; -1 or 0 stand for none). */
+function isCsmsTransactionId(id: string | null): id is string {
+  return id !== null && Number(id) > 0;
+}
+
 function truthReason(r: WireStopReason): TruthSession['stopReason'] {
   return r === 'Local' || r === 'Remote' || r === 'EVDisconnected' ? r : 'Other';
 }
@@ -128,9 +139,9 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private ended = false;
   /** The CSMS sends cost messages: a stopped transaction waits for its FinalCost before the charger is settled. */
   private costMessagesSeen = false;
-  private readonly awaitingFinalCost = new Set<number>();
+  private readonly awaitingFinalCost = new Set<string>();
   /** Emitted truth by transaction id until its FinalCost comes: it may arrive after the driver unplugged. */
-  private readonly truthAwaitingFinalCost = new Map<number, TruthSession>();
+  private readonly truthAwaitingFinalCost = new Map<string, TruthSession>();
   /** Visits authorized, in answer order: a CSMS sends each its SetUserPrice in that order. */
   private readonly userPriceAwaited: Visit[] = [];
   /** While an answer is being handled: when it arrived (calls it causes cannot be planned earlier). */
@@ -278,7 +289,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   dataTransfer(vendorId: string, messageId: string | null, data: string | null): void {
     const m = this.ctx.dialect.dataTransfer(vendorId, messageId, data);
     const sec = this.nowSec();
-    this.connection.call(m.action, m.payload, this.wallOf(sec));
+    this.connection.call(m, this.wallOf(sec));
   }
 
   // ---- scheduling ---------------------------------------------------------------------
@@ -419,14 +430,14 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private sendAuthorize(v: Visit): void {
     v.phase = 'authorizing';
     const m = this.ctx.dialect.authorize(v.idTag);
-    this.connection.call(m.action, m.payload, this.wallOf(v.planSec), v);
+    this.connection.call(m, this.wallOf(v.planSec), v);
   }
 
   private sendStart(v: Visit): void {
     v.phase = 'starting';
     v.startSec = v.planSec;
     const m = this.ctx.dialect.startTransaction(v.connector.id, v.idTag, whOf(v.connector.registerJ), SimClock.iso(v.startSec * 1000));
-    this.connection.call(m.action, m.payload, this.wallOf(v.startSec), v, true);
+    this.connection.call(m, this.wallOf(v.startSec), v, true);
   }
 
   private onAuthorized(v: Visit, accepted: boolean): void {
@@ -445,7 +456,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     if (v.departPending) this.unplug(v);
   }
 
-  private onStarted(v: Visit, accepted: boolean, transactionId: number | null, confirmed: boolean): void {
+  private onStarted(v: Visit, accepted: boolean, transactionId: string | null, confirmed: boolean): void {
     if (v.phase !== 'starting' || v.connector.visit !== v) return;
     v.transactionId = transactionId;
     if (!confirmed || (accepted && transactionId !== null)) {
@@ -543,8 +554,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     v.phase = 'stopped';
     v.connector.registerJ = meter.registerJ;
     this.ctx.metrics.counters.sessionsActive--;
-    const m = this.ctx.dialect.stopTransaction(v.transactionId ?? -1, v.idTag, whOf(meter.registerJ), SimClock.iso(stopSec * 1000), reason, closing);
-    this.connection.call(m.action, m.payload, this.wallOf(stopSec), v, true);
+    const m = this.ctx.dialect.stopTransaction(v.transactionId, v.idTag, whOf(meter.registerJ), SimClock.iso(stopSec * 1000), reason, closing);
+    this.connection.call(m, this.wallOf(stopSec), v, true);
     if (this.minimalMessages) v.connector.status = 'Finishing';
     else this.setStatus(v.connector, 'Finishing', stopSec);
   }
@@ -585,7 +596,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       chargerId: this.id,
       connectorId: v.connector.id,
       idTag: v.idTag,
-      transactionId: v.transactionId,
+      transactionId: truthTransactionId(v.transactionId),
       plugInAt: SimClock.iso(v.plugInSec * 1000),
       startAt: SimClock.iso(v.startSec * 1000),
       stopAt: SimClock.iso(v.stopSec * 1000),
@@ -612,7 +623,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private setStatus(c: Connector, status: ConnectorStatus, sec: number): void {
     c.status = status;
     const m = this.ctx.dialect.statusNotification(c.id, status, this.statusTimestamp(sec));
-    this.connection.call(m.action, m.payload, this.wallOf(sec));
+    this.connection.call(m, this.wallOf(sec));
   }
 
   /** The timestamp a StatusNotification planned at `sec` carries; null: none (chargerBehaviour.statusTimestamps false). */
@@ -623,7 +634,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   private sample(v: Visit, sec: number, context: SampleContext = 'Sample.Periodic'): void {
     v.lastSampleSec = sec;
     const m = this.ctx.dialect.meterValues(v.connector.id, v.transactionId, this.meterSample(v, sec, context));
-    this.connection.call(m.action, m.payload, this.wallOf(sec), v, true);
+    this.connection.call(m, this.wallOf(sec), v, true);
   }
 
   private meterSample(v: Visit, sec: number, context: SampleContext): MeterSample {
@@ -646,7 +657,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     let registerJ = c.registerJ;
     let powerW = 0;
     let socPct: number | null = null;
-    let txId: number | null = null;
+    let txId: string | null = null;
     if (v && v.phase === 'charging' && v.meter) {
       const at = Math.min(Math.max(sec, v.meter.intervalStartSec), v.meter.nextBoundarySec());
       registerJ = v.meter.registerAt(at);
@@ -663,7 +674,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       context: 'Trigger',
       measurands,
     });
-    this.connection.call(m.action, m.payload, this.wallOf(sec));
+    this.connection.call(m, this.wallOf(sec));
   }
 
   private sendBoot(first: boolean): void {
@@ -675,8 +686,8 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
       firmwareVersion: 'chargebench-sim',
     });
     const now = performance.timeOrigin + performance.now();
-    if (first) this.connection.callFirst(m.action, m.payload, now);
-    else this.connection.call(m.action, m.payload, now);
+    if (first) this.connection.callFirst(m, now);
+    else this.connection.call(m, now);
   }
 
   private onBootAnswer(status: 'Accepted' | 'Pending' | 'Rejected', intervalSec: number): void {
@@ -696,10 +707,10 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     const d = this.ctx.dialect;
     const ts = this.statusTimestamp(sec);
     const m0 = d.statusNotification(0, 'Available', ts);
-    this.connection.call(m0.action, m0.payload, this.wallOf(sec));
+    this.connection.call(m0, this.wallOf(sec));
     for (const c of this.connectors) {
       const m = d.statusNotification(c.id, c.status, ts);
-      this.connection.call(m.action, m.payload, this.wallOf(sec));
+      this.connection.call(m, this.wallOf(sec));
     }
     this.connection.setReady(true);
     this.planHeartbeat(sec);
@@ -726,7 +737,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     // Shutting down after a crash: none (the BootNotification after the reboot plans them again).
     if (!this.booted || this.connection.state !== 'open' || this.crash?.phase === 'shutdown') return;
     const m = this.ctx.dialect.heartbeat();
-    this.connection.call(m.action, m.payload, this.wallOf(sec));
+    this.connection.call(m, this.wallOf(sec));
     this.planHeartbeat(sec);
   }
 
@@ -734,12 +745,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   beforeSend(call: OutgoingCall): void {
     const v = call.ctx as Visit | null;
-    if (!v) return;
-    if (call.action === 'MeterValues') {
-      if (v.transactionId !== null) call.payload.transactionId = v.transactionId;
-    } else if (call.action === 'StopTransaction') {
-      call.payload.transactionId = v.transactionId ?? -1;
-    }
+    if (v) this.ctx.dialect.bindTransaction(call.meaning, call.payload, v.transactionId);
   }
 
   onOpen(): void {
@@ -780,21 +786,21 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private handleResult(call: OutgoingCall, payload: JsonObject): void {
     const d = this.ctx.dialect;
-    switch (call.action) {
-      case 'BootNotification': {
+    switch (call.meaning) {
+      case 'boot': {
         const a = d.readBootAnswer(payload);
         this.onBootAnswer(a.status, a.intervalSec);
         break;
       }
-      case 'Authorize':
+      case 'authorize':
         this.onAuthorized(call.ctx as Visit, d.readAuthAnswer(payload).accepted);
         break;
-      case 'StartTransaction': {
+      case 'start': {
         const a = d.readStartAnswer(payload);
         this.onStarted(call.ctx as Visit, a.accepted, a.transactionId, true);
         break;
       }
-      case 'StopTransaction':
+      case 'stop':
         this.awaitFinalCost(call.ctx as Visit);
         break;
       default:
@@ -803,14 +809,14 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   }
 
   private handleFailure(call: OutgoingCall, failure: CallFailure): void {
-    switch (call.action) {
-      case 'BootNotification':
+    switch (call.meaning) {
+      case 'boot':
         if (!this.booted && failure !== 'ConnectionLost') this.onBootAnswer('Rejected', BOOT_RETRY_MIN_SEC);
         break;
-      case 'Authorize':
+      case 'authorize':
         this.onAuthorized(call.ctx as Visit, false);
         break;
-      case 'StartTransaction':
+      case 'start':
         // Timed out: the charger assumes the transaction started (as offline chargers do) and
         // stops it with transactionId -1. Refused outright: no transaction.
         this.onStarted(call.ctx as Visit, failure === 'Timeout', null, failure !== 'Timeout');
@@ -859,8 +865,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
         return status(outcome);
       }
       case 'trigger': {
-        const known = ['BootNotification', 'Heartbeat', 'StatusNotification', 'MeterValues'];
-        if (!known.includes(cmd.message)) return status('NotImplemented');
+        if (cmd.message === null) return status('NotImplemented');
         if (cmd.connectorId !== null && (cmd.connectorId < 0 || cmd.connectorId > this.connectors.length)) return status('Rejected');
         this.at(sec, K_COMMAND, cmd, P_COMMAND);
         return status('Accepted');
@@ -919,7 +924,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     return best;
   }
 
-  private displayOfTransaction(transactionId: number): SessionDisplay | null {
+  private displayOfTransaction(transactionId: string): SessionDisplay | null {
     for (const c of this.connectors) {
       const v = c.visit;
       if (v && v.transactionId === transactionId && (v.phase === 'charging' || v.phase === 'stopped')) return (v.display ??= emptyDisplay());
@@ -933,14 +938,14 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     if (v.display) truth.display = v.display;
     // Kept until its FinalCost comes, however late (a busy CSMS queues cost messages): the
     // record is held for the end of the run anyway. A CSMS that shows no costs keeps nothing here.
-    if (this.costMessagesSeen && v.transactionId !== null && v.transactionId > 0 && truth.display?.finalCost === undefined) {
+    if (this.costMessagesSeen && isCsmsTransactionId(v.transactionId) && truth.display?.finalCost === undefined) {
       this.truthAwaitingFinalCost.set(v.transactionId, truth);
     }
     return truth;
   }
 
   private awaitFinalCost(v: Visit): void {
-    if (!this.costMessagesSeen || v.transactionId === null || v.transactionId <= 0 || v.display?.finalCost !== undefined) return;
+    if (!this.costMessagesSeen || !isCsmsTransactionId(v.transactionId) || v.display?.finalCost !== undefined) return;
     this.awaitingFinalCost.add(v.transactionId);
   }
 
@@ -961,7 +966,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     return this.connectors.find((c) => c.visit === null) ?? this.connectors.find(usable) ?? null;
   }
 
-  private visitByTransaction(transactionId: number): Visit | null {
+  private visitByTransaction(transactionId: string): Visit | null {
     for (const c of this.connectors) {
       const v = c.visit;
       if (v && v.phase === 'charging' && v.transactionId === transactionId) return v;
@@ -1009,30 +1014,30 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     }
   }
 
-  private runTrigger(message: string, connectorId: number | null, sec: number): void {
+  private runTrigger(message: TriggerableMeaning | null, connectorId: number | null, sec: number): void {
     switch (message) {
-      case 'BootNotification':
+      case 'boot':
         this.sendBoot(false);
         return;
-      case 'Heartbeat': {
+      case 'heartbeat': {
         const m = this.ctx.dialect.heartbeat();
-        this.connection.call(m.action, m.payload, this.wallOf(sec));
+        this.connection.call(m, this.wallOf(sec));
         return;
       }
-      case 'StatusNotification': {
+      case 'status': {
         const ts = this.statusTimestamp(sec);
         if (connectorId === null || connectorId === 0) {
           const m0 = this.ctx.dialect.statusNotification(0, 'Available', ts);
-          this.connection.call(m0.action, m0.payload, this.wallOf(sec));
+          this.connection.call(m0, this.wallOf(sec));
         }
         for (const c of this.connectors) {
           if (connectorId !== null && connectorId !== c.id) continue;
           const m = this.ctx.dialect.statusNotification(c.id, c.status, ts);
-          this.connection.call(m.action, m.payload, this.wallOf(sec));
+          this.connection.call(m, this.wallOf(sec));
         }
         return;
       }
-      case 'MeterValues':
+      case 'reading':
         for (const c of this.connectors) if (connectorId === null || connectorId === 0 || connectorId === c.id) this.triggeredSample(c, sec);
         return;
     }

@@ -4,6 +4,7 @@
 
 import WebSocket from 'ws';
 import type { DeadlineSweeper, HasDeadline } from './deadline-sweeper.js';
+import type { CallMeaning, OutgoingMessage } from './dialect.js';
 import { Fifo } from './fifo.js';
 import {
   CALL,
@@ -26,6 +27,9 @@ import type { WorkerMetrics } from './worker-metrics.js';
 
 /** A CALL waiting to be sent or in flight. The handler's context travels with it (no closures). */
 export interface OutgoingCall {
+  /** What the call means to the charger (its answer is dispatched on this). */
+  meaning: CallMeaning;
+  /** The action name on the wire. */
   action: string;
   payload: JsonObject;
   /** Wall ms at which the plan wanted this call sent (latency is measured from here). */
@@ -158,24 +162,24 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
   }
 
   /** Queues a CALL (sent when it reaches the front and the charger is ready). */
-  call(action: string, payload: JsonObject, plannedWallMs: number, ctx: unknown = null, resendOnReconnect = false): OutgoingCall {
-    const c = newCall(action, payload, plannedWallMs, ctx, resendOnReconnect);
+  call(m: OutgoingMessage, plannedWallMs: number, ctx: unknown = null, resendOnReconnect = false): OutgoingCall {
+    const c = newCall(m, plannedWallMs, ctx, resendOnReconnect);
     this.queue.push(c);
     this.pump();
     return c;
   }
 
   /** Sends before anything queued, even before the charger is ready (BootNotification). */
-  callFirst(action: string, payload: JsonObject, plannedWallMs: number, ctx: unknown = null): OutgoingCall {
-    const c = newCall(action, payload, plannedWallMs, ctx, false);
+  callFirst(m: OutgoingMessage, plannedWallMs: number, ctx: unknown = null): OutgoingCall {
+    const c = newCall(m, plannedWallMs, ctx, false);
     this.priority = c;
     this.pump();
     return c;
   }
 
   /** Fault injection: queue a call whose payload is not validated, or whose frame text is given verbatim. */
-  callUnchecked(action: string, payload: JsonObject, plannedWallMs: number, rawFrame: string | null = null, ctx: unknown = null): OutgoingCall {
-    const c = newCall(action, payload, plannedWallMs, ctx, false);
+  callUnchecked(m: OutgoingMessage, plannedWallMs: number, rawFrame: string | null = null, ctx: unknown = null): OutgoingCall {
+    const c = newCall(m, plannedWallMs, ctx, false);
     c.skipValidation = true;
     c.rawFrame = rawFrame;
     this.queue.push(c);
@@ -405,10 +409,11 @@ function zeroMask(mask: Buffer): void {
   mask[3] = 0;
 }
 
-function newCall(action: string, payload: JsonObject, plannedWallMs: number, ctx: unknown, resendOnReconnect: boolean): OutgoingCall {
+function newCall(m: OutgoingMessage, plannedWallMs: number, ctx: unknown, resendOnReconnect: boolean): OutgoingCall {
   return {
-    action,
-    payload,
+    meaning: m.meaning,
+    action: m.action,
+    payload: m.payload,
     plannedWallMs,
     ctx,
     skipValidation: false,

@@ -1,8 +1,13 @@
 // Contracts between the fleet simulator and whoever drives it (the scenario runner).
 // The simulator knows nothing of the back end; it only speaks OCPP to a URL.
 
+/** OCPP versions the simulated chargers speak. */
+export type OcppVersion = '1.6';
+
 export interface ChargerSpec {
   id: string;
+  /** The OCPP version this charger speaks (default '1.6'; see sim/dialects.ts). */
+  ocppVersion?: OcppVersion;
   connectors: number;
   /** EVSE limit per connector, watts. */
   maxPowerW: number;

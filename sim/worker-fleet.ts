@@ -5,7 +5,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Charger } from './charger.js';
 import { DeadlineSweeper } from './deadline-sweeper.js';
-import { ocpp16 } from './dialect-ocpp16.js';
+import { dialectFor } from './dialects.js';
 import { initHistograms, usingWasm } from './histograms.js';
 import { loadDriverFor, type LoadDriver } from './load-driver.js';
 import { schemaValidator } from '../ocpp-j/index.js';
@@ -68,7 +68,6 @@ const CONNECT_BATCH_MS = 20;
 export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleetResult> {
   await initHistograms();
   const { config } = task;
-  const validator = schemaValidator(ocpp16.protocol);
   // The main thread may set sim start only once every worker is up, so worker start-up does not eat the lead time.
   const twoPhase = task.awaitGo === true && task.port !== undefined;
   const provisionalStartWallMs = twoPhase ? await readyAndWaitForGo(task.port!, task.startWallMs) : task.startWallMs;
@@ -87,23 +86,23 @@ export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleet
 
   let driver: LoadDriver | null = null;
   const workerFleetLoad = config.load !== undefined && config.load.kind !== 'per-connector-poisson';
-  const chargers = config.chargers.map(
-    (spec: ChargerSpec, i: number) =>
-      new Charger(spec, {
-        config,
-        scheduler,
-        clock,
-        metrics,
-        sweeper,
-        validator,
-        dialect: ocpp16,
-        simEndSec,
-        gracefulStop: workerFleetLoad,
-        onTruth: (t) => truth.push(t),
-        onConnectorFree: workerFleetLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
-        localAddress: task.localAddresses[i],
-      }),
-  );
+  const chargers = config.chargers.map((spec: ChargerSpec, i: number) => {
+    const dialect = dialectFor(spec.ocppVersion);
+    return new Charger(spec, {
+      config,
+      scheduler,
+      clock,
+      metrics,
+      sweeper,
+      validator: schemaValidator(dialect.protocol),
+      dialect,
+      simEndSec,
+      gracefulStop: workerFleetLoad,
+      onTruth: (t) => truth.push(t),
+      onConnectorFree: workerFleetLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
+      localAddress: task.localAddresses[i],
+    });
+  });
 
   let wake: (() => void) | null = null;
   const port = task.port;
