@@ -2,21 +2,21 @@
 // Everything that happens is planned on whole simulated seconds; every timestamp sent is the
 // planned instant, so truth (and bills) do not depend on network latency.
 
-import { plannedCrashSecs, resolveBehaviour, type ResolvedBehaviour } from './charger-behaviour.js';
-import { ChargerConfiguration } from './charger-config.js';
-import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisplay } from './cost-display.js';
-import type { DeadlineSweeper } from './deadline-sweeper.js';
-import type { CommandReply, ConnectorStatus, CsmsCommand, Dialect, MeterSample, SampleContext, TriggerableMeaning, WireStopReason } from './dialect.js';
-import { SessionMeter, whOf, type EvSpec } from './ev-physics.js';
-import { OcppCallError } from '../ocpp-j/index.js';
-import type { JsonObject } from '../ocpp-j/index.js';
-import { OcppConnection, type CallFailure, type ConnectionHandler, type OutgoingCall } from './ocpp-connection.js';
-import type { SchemaValidator } from '../ocpp-j/index.js';
-import { Rng } from './prng.js';
-import type { ScheduledEvent, ScheduledTarget, Scheduler } from './scheduler.js';
-import { SimClock, wallNow } from './sim-clock.js';
-import type { ChargerSpec, FleetConfig, TruthSession } from './types.js';
-import type { WorkerMetrics } from './worker-metrics.js';
+import { plannedCrashSecs, resolveBehaviour, type ResolvedBehaviour } from '../charger-behaviour.js';
+import { ChargerConfiguration } from './configuration.js';
+import { COST_VENDOR_ID, emptyDisplay, readCostMessage, showOn, type SessionDisplay } from './cost-messages.js';
+import type { DeadlineSweeper } from '../deadline-sweeper.js';
+import type { CommandReply, ConnectorStatus, CsmsCommand, Dialect, MeterSample, SampleContext, TriggerableMeaning, WireStopReason } from '../dialect.js';
+import { SessionMeter, whOf, type EvSpec } from '../ev-physics.js';
+import { OcppCallError } from '../../ocpp-j/index.js';
+import type { JsonObject } from '../../ocpp-j/index.js';
+import { OcppConnection, type CallFailure, type ConnectionHandler, type OutgoingCall } from '../ocpp-connection.js';
+import type { SchemaValidator } from '../../ocpp-j/index.js';
+import { Rng } from '../prng.js';
+import type { ScheduledEvent, ScheduledTarget, Scheduler } from '../scheduler.js';
+import { SimClock, wallNow } from '../sim-clock.js';
+import type { ChargerSpec, FleetConfig, TruthSession } from '../types.js';
+import type { WorkerMetrics } from '../worker-metrics.js';
 
 export interface ChargerContext {
   config: FleetConfig;

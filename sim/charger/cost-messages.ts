@@ -1,7 +1,7 @@
 // What a charger display is shown of the cost: OCPP 1.6 "California Pricing" DataTransfer
 // messages (vendorId org.openchargealliance.costmsg). Reads and checks the `data` JSON and keeps
 // costs as the exact decimal text received ("5.10" stays "5.10").
-import type { TruthSession } from './types.js';
+import type { TruthSession } from '../types.js';
 
 export const COST_VENDOR_ID = 'org.openchargealliance.costmsg';
 
