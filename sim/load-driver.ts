@@ -4,7 +4,7 @@
 // - closed: a share of connectors loops plug-in -> charge -> unplug -> think.
 
 import { ArrivalSchedule } from './arrival-schedule.js';
-import type { Charger, Connector } from './charger/charger.js';
+import type { Charger, Connector } from './charger/index.js';
 import { Rng } from './prng.js';
 import type { ScheduledTarget, Scheduler } from './scheduler.js';
 import type { SimClock } from './sim-clock.js';

@@ -3,7 +3,7 @@
 // result (truth + final histograms) is the task's return value.
 
 import type { MessagePort } from 'node:worker_threads';
-import { Charger } from './charger/charger.js';
+import { Charger } from './charger/index.js';
 import { DeadlineSweeper } from './deadline-sweeper.js';
 import { dialectFor } from './dialects.js';
 import { initHistograms, usingWasm } from './histograms.js';
