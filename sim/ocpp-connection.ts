@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 import type { DeadlineSweeper, HasDeadline } from './deadline-sweeper.js';
 import type { CallMeaning, OutgoingMessage } from './dialect.js';
+import type { ChargerFaults } from './faults/index.js';
 import { Fifo } from './fifo.js';
 import {
   CALL,
@@ -81,6 +82,8 @@ export interface ConnectionOptions {
   zeroMask?: boolean;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** This charger's faults (sim/faults); null or absent: none. */
+  faults?: ChargerFaults | null;
 }
 
 const RECONNECT = 1;
@@ -101,11 +104,15 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
   private attempts = 0;
   private stopped = false;
   private wasOpen = false;
+  /** Consulted at connect, before each send and at each answer; null (no faults) costs a test per message. */
+  private readonly faults: ChargerFaults | null;
 
   constructor(
     private readonly opts: ConnectionOptions,
     private readonly handler: ConnectionHandler,
-  ) {}
+  ) {
+    this.faults = opts.faults ?? null;
+  }
 
   get isIdle(): boolean {
     return this.outstanding === null && this.priority === null && this.queue.length === 0;
@@ -123,6 +130,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
 
   connect(): void {
     if (this.stopped || this.state !== 'closed') return;
+    if (this.faults !== null) this.faults.onConnect();
     const instance = ++this.instance;
     this.state = 'connecting';
     const ws = new WebSocket(
@@ -286,6 +294,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
       }
       if (!c) return;
       this.handler.beforeSend(c);
+      if (this.faults !== null) this.faults.beforeCall(c);
       if (!c.skipValidation) {
         const bad = this.opts.validator.validate(c.action, 'req', c.payload);
         if (bad) {
@@ -342,6 +351,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
     const m = this.opts.metrics;
     m.counters.answered = (m.counters.answered ?? 0) + 1;
     m.record(c.action, now - c.plannedWallMs, now - c.sentWallMs);
+    if (this.faults !== null) this.faults.onAnswer(c, errorCode === null ? payload : null);
     if (errorCode === null && payload) {
       this.handler.onResult(c, payload);
     } else {

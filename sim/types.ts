@@ -1,6 +1,8 @@
 // Contracts between the fleet simulator and whoever drives it (the scenario runner).
 // The simulator knows nothing of the back end; it only speaks OCPP to a URL.
 
+import type { FaultConfig } from './faults/index.js';
+
 /** OCPP versions the simulated chargers speak. */
 export type OcppVersion = '1.6';
 
@@ -83,6 +85,8 @@ export interface FleetConfig {
   arrivalSlice?: { index: number; count: number };
   /** Opt-in behaviours of chargers written by others (see ChargerBehaviour); absent = the fleet's own behaviour. */
   chargerBehaviour?: ChargerBehaviour;
+  /** Faults to inject (sim/faults; none defined yet); absent = none. */
+  faults?: FaultConfig;
 }
 
 /**
@@ -182,7 +186,10 @@ export interface TruthSession {
   stopReason: 'Local' | 'EVDisconnected' | 'Remote' | 'Other';
   /** The reason exactly as sent in StopTransaction (e.g. 'SoftReset', 'DeAuthorized'; added by sim). */
   wireStopReason?: string;
-  /** Faults injected into this session's messages; empty for a clean session. */
+  /**
+   * The faults this session saw, one name each ('crash': the charger crashed under it); empty for
+   * a clean session. Injected faults (sim/faults) record themselves here too.
+   */
   faults: string[];
   /**
    * What the charger display was shown of the cost (OCPP 1.6 California Pricing messages), costs as

@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { Charger } from './charger/index.js';
 import { DeadlineSweeper } from './deadline-sweeper.js';
 import { dialectFor } from './dialects.js';
+import { faultPlanFor } from './faults/index.js';
 import { initHistograms, usingWasm } from './histograms.js';
 import { loadDriverFor, type LoadDriver } from './load-driver.js';
 import { schemaValidator } from '../ocpp-j/index.js';
@@ -84,6 +85,8 @@ export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleet
     metrics.error(`internal:${err instanceof Error ? err.message.slice(0, 80) : String(err)}`);
   };
 
+  // One plan per worker fleet, from the seed: the same faults whatever the split over workers.
+  const faults = faultPlanFor(config.seed, config.faults);
   let driver: LoadDriver | null = null;
   const workerFleetLoad = config.load !== undefined && config.load.kind !== 'per-connector-poisson';
   const chargers = config.chargers.map((spec: ChargerSpec, i: number) => {
@@ -101,6 +104,7 @@ export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleet
       onTruth: (t) => truth.push(t),
       onConnectorFree: workerFleetLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
       localAddress: task.localAddresses[i],
+      faults,
     });
   });
 

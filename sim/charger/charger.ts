@@ -112,6 +112,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
         sweeper: ctx.sweeper,
         rng: Rng.derive(seed, spec.id, 'net'),
         zeroMask: ctx.config.zeroMaskFrames !== false,
+        faults: ctx.faults?.forCharger(spec.id) ?? null,
       },
       this,
     );

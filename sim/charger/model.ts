@@ -4,6 +4,7 @@
 import type { DeadlineSweeper } from '../deadline-sweeper.js';
 import type { ConnectorStatus, Dialect, WireStopReason } from '../dialect.js';
 import type { EvSpec, SessionMeter } from '../ev-physics.js';
+import type { FaultPlan } from '../faults/index.js';
 import type { SchemaValidator } from '../../ocpp-j/index.js';
 import type { Rng } from '../prng.js';
 import type { ScheduledEvent, Scheduler } from '../scheduler.js';
@@ -34,6 +35,8 @@ export interface ChargerContext {
   localAddress?: string;
   /** Default heartbeat interval until the CSMS gives one (sim seconds). */
   defaultHeartbeatSec?: number;
+  /** The worker's fault plan (sim/faults); absent: no faults. */
+  faults?: FaultPlan;
 }
 
 /** 'lost': the transaction was lost in a crash (no StopTransaction will come); its truth is written when the charger drops its connection. */
