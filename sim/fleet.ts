@@ -375,6 +375,7 @@ function steadyWindow(
     transactions: delta('transactions'),
     sessionsDone: delta('sessionsDone'),
     dropped: delta('dropped'),
+    turnedAway: delta('turnedAway'),
     cpuMicros: end.user - start.user + (end.system - start.system),
   };
 }

@@ -113,7 +113,7 @@ export interface ChargerBehaviour {
   crashAtMinutes?: number[];
   /** Share of chargers (0..1, default 1) that crash at each instant of crashAtMinutes: a seeded draw per charger and instant. */
   crashShare?: number;
-  /** Simulated seconds a crashed charger is down by plan (default 60): drivers who arrive then are dropped. */
+  /** Simulated seconds a crashed charger is down by plan (default 60): drivers who arrive then are turned away. */
   crashRebootSec?: number;
 }
 
@@ -145,6 +145,7 @@ export interface SteadyWindow {
   transactions: number;
   sessionsDone: number;
   dropped: number;
+  turnedAway: number;
   /** Fleet process CPU (all threads) inside the window, microseconds. */
   cpuMicros: number;
 }
@@ -212,7 +213,13 @@ export interface FleetCounters {
   calls: number;
   callErrors: number; // CALLERROR answers received
   timeouts: number;
-  dropped: number; // work that could not start on time
+  /** Load models: work that could not start on time (an arrival that found no free connector on its worker). */
+  dropped: number;
+  /**
+   * Per-connector drivers: drivers who found their connector busy or the charger down after a
+   * crash, demand the site could not serve (a business figure, not a harness failure).
+   */
+  turnedAway: number;
   reconnects: number;
   transactions: number; // StartTransaction accepted
   /** CALLRESULT or CALLERROR received for one of our CALLs in time (added by sim). */

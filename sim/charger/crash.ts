@@ -107,7 +107,7 @@ export class Crashes {
     else this.crash.rebootEndSec = sec + rebootSec; // down again before it was back: no transaction is open
     ch.cancelHeartbeat();
     for (const c of ch.connectors) {
-      counters.dropped += c.waiting.length;
+      counters.turnedAway += c.waiting.length;
       c.waiting.length = 0;
       // Free by the plan once the reboot time is over, whatever the visits' planned departures.
       c.plannedFreeSec = sec;
@@ -176,7 +176,7 @@ export class Crashes {
     this.crash = null;
     for (const c of ch.connectors) {
       if (ch.ended) {
-        ch.ctx.metrics.counters.dropped += c.waiting.length;
+        ch.ctx.metrics.counters.turnedAway += c.waiting.length;
         c.waiting.length = 0;
       }
       const next = c.visit === null ? c.waiting.shift() : undefined;

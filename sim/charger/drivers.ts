@@ -32,8 +32,9 @@ export class Drivers {
     this.planArrival(c, sec);
     // Busy by the plan, not by how far the answers have come: the truth must not depend on latency.
     // Likewise down after a crash for the planned reboot time, however long the reboot really takes.
+    // Demand the site could not serve, not work the harness failed to send: turned away, not dropped.
     if (sec < c.plannedFreeSec || ch.crashes.downAt(sec)) {
-      ch.ctx.metrics.counters.dropped++;
+      ch.ctx.metrics.counters.turnedAway++;
       return;
     }
     const visit = this.drawVisit(c, sec, this.pickToken(c));
