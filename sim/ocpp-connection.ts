@@ -35,7 +35,7 @@ export interface OutgoingCall {
   payload: JsonObject;
   /** Wall ms at which the plan wanted this call sent (latency is measured from here). */
   plannedWallMs: number;
-  /** Handler-defined context, e.g. the visit a StartTransaction belongs to. */
+  /** Handler-defined context, e.g. the visit a start call belongs to. */
   ctx: unknown;
   /** Fault injection: skip schema validation of this payload. */
   skipValidation: boolean;
@@ -98,7 +98,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
   private readonly queue = new Fifo<OutgoingCall>();
   private priority: OutgoingCall | null = null;
   private outstanding: OutgoingCall | null = null;
-  /** Until the charger is booted, only the priority slot (BootNotification) may be sent. */
+  /** Until the charger is booted, only the priority slot (the boot call) may be sent. */
   private ready = false;
   private seq = 0;
   private attempts = 0;
@@ -122,7 +122,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
     return this.queue.length + (this.priority ? 1 : 0) + (this.outstanding ? 1 : 0);
   }
 
-  /** Opens the gate for ordinary calls (after BootNotification was accepted). */
+  /** Opens the gate for ordinary calls (after the boot call was accepted). */
   setReady(ready: boolean): void {
     this.ready = ready;
     if (ready) this.pump();
@@ -177,7 +177,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
     return c;
   }
 
-  /** Sends before anything queued, even before the charger is ready (BootNotification). */
+  /** Sends before anything queued, even before the charger is ready (the boot call). */
   callFirst(m: OutgoingMessage, plannedWallMs: number, ctx: unknown = null): OutgoingCall {
     const c = newCall(m, plannedWallMs, ctx, false);
     this.priority = c;
@@ -264,7 +264,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
       }
     }
     if (this.priority) {
-      // BootNotification is rebuilt on the next open.
+      // The boot call is rebuilt on the next open.
       this.priority = null;
     }
     this.handler.onClose();

@@ -39,12 +39,12 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
   stopped = false;
   /** Ended early (abort): planned arrivals, heartbeats and commands no longer run. */
   ended = false;
-  /** Only the calls a billed transaction needs: no Preparing, no Finishing, no meter sample at the start; the closing reading inside StopTransaction. */
+  /** Only the calls a billed transaction needs: no Preparing, no Finishing, no meter sample at the start; the closing reading inside the stop call. */
   readonly minimalMessages: boolean;
   readonly showsCost: boolean;
   /** Decimals of the energy register in meter readings (FleetConfig.chargerBehaviour; 0 = whole Wh). */
   readonly registerDecimals: number;
-  /** StatusNotification carries its timestamp (FleetConfig.chargerBehaviour; default true). */
+  /** Status calls carry their timestamp (FleetConfig.chargerBehaviour; default true). */
   private readonly statusTimestamps: boolean;
   readonly behaviour: ResolvedBehaviour;
 
@@ -175,7 +175,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     this.connection.stop();
   }
 
-  /** Sends a DataTransfer (vendor extension) now. */
+  /** Sends a data transfer (vendor extension) now. */
   dataTransfer(vendorId: string, messageId: string | null, data: string | null): void {
     const m = this.ctx.dialect.dataTransfer(vendorId, messageId, data);
     const sec = this.nowSec();
@@ -201,7 +201,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   /**
    * When a call is meant to go out: its planned instant, but never before the answer it follows.
-   * A StartTransaction sent on the Authorize answer, or the Charging status on the Start answer,
+   * A start sent on the authorize answer, or the Charging status on the start answer,
    * could not go earlier; measuring from the plan would count the earlier call's latency again.
    */
   wallOf(sec: number): number {
@@ -259,7 +259,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
     this.connection.call(this.ctx.dialect.statusNotification(c.id, status, this.statusTimestamp(sec)), this.wallOf(sec));
   }
 
-  /** The timestamp a StatusNotification planned at `sec` carries; null: none (chargerBehaviour.statusTimestamps false). */
+  /** The timestamp a status call planned at `sec` carries; null: none (chargerBehaviour.statusTimestamps false). */
   statusTimestamp(sec: number): string | null {
     return this.statusTimestamps ? SimClock.iso(sec * 1000) : null;
   }
@@ -331,7 +331,7 @@ export class Charger implements ScheduledTarget, ConnectionHandler {
 
   private onHeartbeat(sec: number): void {
     this.heartbeatEvent = null;
-    // Shutting down after a crash: none (the BootNotification after the reboot plans them again).
+    // Shutting down after a crash: none (the boot after the reboot plans them again).
     if (!this.booted || this.connection.state !== 'open' || this.crashes.shuttingDown) return;
     this.sendHeartbeat(sec);
     this.planHeartbeat(sec);

@@ -59,7 +59,7 @@ export class CostDisplay {
 
   /**
    * The visit a user price is for: the earliest authorized one of this token still plugged in
-   * (the same token may be on two connectors); else, after a start without Authorize, the
+   * (the same token may be on two connectors); else, after a start without authorization, the
    * token's latest visit not shown a price yet.
    */
   private visitAwaitingPrice(idTag: string): Visit | null {
@@ -99,7 +99,7 @@ export class CostDisplay {
     return truth;
   }
 
-  /** The StopTransaction was answered: its FinalCost is awaited, if the CSMS sends cost messages at all. */
+  /** The stop was answered: its final cost is awaited, if the CSMS sends cost messages at all. */
   awaitFinalCost(v: Visit): void {
     if (!this.costMessagesSeen || !isCsmsTransactionId(v.transactionId) || v.display?.finalCost !== undefined) return;
     this.finalCostAwaited.add(v.transactionId);

@@ -14,7 +14,7 @@ const PLANNED_INSTANT = 2;
 export class Crashes {
   /**
    * The crash under way, from its instant until the charger is back: 'shutdown' until every call
-   * sent is answered, 'rebooting' from the dropped connection until the BootNotification after it
+   * sent is answered, 'rebooting' from the dropped connection until the boot call after it
    * is accepted and the planned reboot time is over.
    */
   private crash: { sec: number; phase: 'shutdown' | 'rebooting'; rebootEndSec: number } | null = null;
@@ -67,7 +67,7 @@ export class Crashes {
     else this.ch.at(crash.rebootEndSec, ChargerEvent.rebootEnd, null, SameInstant.housekeeping);
   }
 
-  /** The BootNotification after a crash was accepted: back once the planned reboot time is over too (drivers were turned away by that plan). */
+  /** The boot after a crash was accepted: back once the planned reboot time is over too (drivers were turned away by that plan). */
   bootedAfterCrash(sec: number): void {
     const end = this.crash!.rebootEndSec;
     if (sec >= end) this.finishReboot(sec);
@@ -87,12 +87,12 @@ export class Crashes {
 
   /**
    * The charger crashes at `sec` (after the meter boundaries and departures due then, like a
-   * command) and loses its open transactions: no StopTransaction will ever be sent for them.
+   * command) and loses its open transactions: no stop will ever be sent for them.
    * Each charging visit's meter is brought to `sec` and one reading at `sec` goes out, unless one
    * at that instant already did: this is a power loss right after a clock-aligned reading, so the
    * last reading the CSMS has is where the EV stopped drawing and the back end can bill the lost
    * session exactly. (A crash between two readings would lose energy no back end could bill.)
-   * Visits still waiting for an Authorize or StartTransaction answer end when it comes (see
+   * Visits still waiting for an authorize or start answer end when it comes (see
    * Visits.onAuthorized, onStarted); drivers waiting for a connector are turned away. Once every
    * call sent is answered, complete() drops the connection.
    */
@@ -146,7 +146,7 @@ export class Crashes {
    * and forgets its transactions. Truth gets a record for every lost one, stopped and unplugged at
    * the crash; a stopped session whose driver was still plugged in is unplugged at the crash. The
    * connectors are Available and keep their registers. The connection reconnects as after any
-   * loss; the BootNotification then, and the reboot time, bring the charger back (finishReboot).
+   * loss; the boot then, and the reboot time, bring the charger back (finishReboot).
    */
   complete(): void {
     const ch = this.ch;

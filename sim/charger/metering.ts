@@ -16,7 +16,7 @@ export class Metering {
   onBoundary(v: Visit, sec: number): void {
     if (v.phase !== 'charging' || v.boundaryEvent === null || v.boundaryEvent.simMs !== sec * 1000) return;
     // A reading due at the departure is the closing one (Transaction.End), which the stop, at the
-    // same instant, sends next (minimal: inside StopTransaction) and cancels this event.
+    // same instant, sends next (minimal: inside the stop call) and cancels this event.
     if (sec === v.departSec) return;
     this.stepTo(v, sec);
     this.planBoundary(v);
@@ -49,7 +49,7 @@ export class Metering {
     };
   }
 
-  /** A reading outside the plan (TriggerMessage): never a timeline boundary. */
+  /** A reading outside the plan (the CSMS asked for one): never a timeline boundary. */
   triggeredSample(c: Connector, sec: number): void {
     const v = c.visit;
     const measurands = this.ch.configuration.measurands();

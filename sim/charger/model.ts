@@ -39,7 +39,7 @@ export interface ChargerContext {
   faults?: FaultPlan;
 }
 
-/** 'lost': the transaction was lost in a crash (no StopTransaction will come); its truth is written when the charger drops its connection. */
+/** 'lost': the transaction was lost in a crash (no stop will be sent); its truth is written when the charger drops its connection. */
 export type VisitPhase = 'authorizing' | 'starting' | 'charging' | 'stopped' | 'lost' | 'idle';
 
 /** An EV plugged into a connector, from plug-in to unplug; at most one transaction. */
@@ -47,7 +47,7 @@ export interface Visit {
   connector: Connector;
   plugInSec: number;
   departSec: number;
-  /** Planned instant of the pending Authorize/StartTransaction. */
+  /** Planned instant of the pending authorize or start call. */
   planSec: number;
   idTag: string;
   ev: EvSpec;

@@ -11,13 +11,13 @@ import { ChargerEvent, SameInstant, type Visit } from './model.js';
 export class Visits {
   constructor(private readonly ch: Charger) {}
 
-  /** The visit's driver plugs in: Preparing, the departure planned, then Authorize (or a remote start's StartTransaction). */
+  /** The visit's driver plugs in: Preparing, the departure planned, then the authorize call (or a remote start's start call). */
   start(visit: Visit, remote: boolean): Visit {
     const ch = this.ch;
     const c = visit.connector;
     const sec = visit.plugInSec;
     c.visit = visit;
-    // Minimal: the state changes all the same (a TriggerMessage reports it), it is just not sent.
+    // Minimal: the state changes all the same (a status the CSMS asks for reports it), it is just not sent.
     if (ch.minimalMessages) c.status = 'Preparing';
     else ch.setStatus(c, 'Preparing', sec);
     ch.at(visit.departSec, ChargerEvent.departure, visit, SameInstant.departure);
@@ -105,7 +105,7 @@ export class Visits {
     this.unplug(v);
   }
 
-  /** Ends the transaction at `sec`: meter samples up to it, StopTransaction, Finishing. */
+  /** Ends the transaction at `sec`: meter samples up to it, the stop call, Finishing. */
   stopSession(v: Visit, sec: number, reason: WireStopReason): void {
     if (v.phase !== 'charging') return;
     const ch = this.ch;
@@ -121,8 +121,8 @@ export class Visits {
     }
     meter.finish(stopSec);
     // The reading at the stop (Transaction.End), unless one at this instant already went out (a
-    // remote stop or reset on the sample grid). Minimal: it rides in StopTransaction (1.6
-    // transactionData) rather than in a MeterValues of its own just before it.
+    // remote stop or reset on the sample grid). Minimal: it rides in the stop call (1.6
+    // transactionData) rather than in a reading of its own just before it.
     let closing: MeterSample | undefined;
     if (v.lastSampleSec !== stopSec) {
       if (ch.minimalMessages) closing = metering.meterSample(v, stopSec, 'Transaction.End');
