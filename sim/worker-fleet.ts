@@ -108,24 +108,13 @@ export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleet
     });
   });
 
-  let wake: (() => void) | null = null;
   const port = task.port;
-  const progress = (): void => {
-    if (!port) return;
-    const p: FleetProgress = {
-      workerId: task.workerId,
-      wallMs: Math.round(wallNow() - task.fleetStartWallMs),
-      simTime: SimClock.iso(Math.floor(Math.min(clock.nowSim(), simEndSec * 1000))),
-      counters: { ...metrics.counters },
-      latencyDelta: metrics.takeLatencyDeltas(),
-    };
-    port.postMessage({ type: 'progress', progress: p } satisfies WorkerFleetMessage);
-  };
-  let stopRequested = false;
+  const progress = progressReporter(task, clock, metrics, simEndSec);
+  const stop: StopRequest = { requested: false, wake: null };
   port?.on('message', (m: { type?: string }) => {
     if (m && m.type === 'stop') {
-      stopRequested = true;
-      wake?.();
+      stop.requested = true;
+      stop.wake?.();
     }
   });
   const progressTimer = setInterval(progress, task.progressIntervalMs ?? 1000);
@@ -134,7 +123,7 @@ export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleet
   driver = loadDriverFor({ config, scheduler, clock, metrics, simEndSec, workerId: task.workerId, workers: task.workers ?? 1, chargers });
   const connectTimer = startRamp(chargers, task.connectRatePerSec);
   if (twoPhase) {
-    const agreedStartWallMs = await awaitStart(task.port!, chargers, provisionalStartWallMs, () => stopRequested);
+    const agreedStartWallMs = await awaitStart(task.port!, chargers, provisionalStartWallMs, () => stop.requested);
     const shiftMs = agreedStartWallMs - clock.startWallMs;
     clock.startAt(agreedStartWallMs);
     // What was planned on the provisional start (heartbeats, boot retries) moves with it.
@@ -144,64 +133,12 @@ export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleet
   for (const c of chargers) c.begin();
   driver?.start();
 
-  // The steady window: from the end of the warm-up to the end of arrivals.
-  let steadyStart: FleetCounters | undefined;
-  let steadyEnd: FleetCounters | undefined;
-  const warmUpMs = Math.max(0, config.warmUpMs ?? 0);
-  const warmUpTimer = setTimeout(
-    () => {
-      if (warmUpMs > 0) metrics.discardTotals();
-      steadyStart = { ...metrics.counters };
-    },
-    Math.max(0, startWallMs + warmUpMs - wallNow()),
-  );
-  const endSteady = (): void => {
-    clearTimeout(warmUpTimer);
-    if (steadyStart && !steadyEnd) steadyEnd = { ...metrics.counters };
-  };
-
-  // Sleep until the planned end, then until everything is answered (or the drain timeout).
-  // An abort ends the plan at the current instant: drivers stop and unplug, then the same drain.
-  let endWall = clock.wallAt(simEndSec * 1000);
-  let drainDeadline = endWall + task.drainTimeoutMs;
-  let drainFromDepartures = false;
-  await new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | null = null;
-    const check = (): void => {
-      timer = null;
-      const now = wallNow();
-      if (now >= endWall) endSteady();
-      if (now >= endWall && !drainFromDepartures) {
-        // No driver arrives any more: the drain lasts until the last planned departure (graceful stop).
-        drainFromDepartures = true;
-        const last = chargers.reduce((m, c) => Math.max(m, c.lastPlannedDepartureSec()), -Infinity);
-        if (Number.isFinite(last)) drainDeadline = Math.max(drainDeadline, clock.wallAt(last * 1000) + task.drainTimeoutMs);
-      }
-      if (now >= drainDeadline || (now >= endWall && chargers.every((c) => c.settled))) {
-        wake = null;
-        resolve();
-        return;
-      }
-      timer = setTimeout(check, now < endWall ? Math.min(endWall - now + 1, 250) : SETTLE_POLL_MS);
-    };
-    wake = () => {
-      const now = wallNow();
-      if (now < endWall) {
-        const sec = Math.ceil(clock.simAt(now) / 1000);
-        for (const c of chargers) c.endNow(sec);
-        endWall = now;
-        drainDeadline = now + task.drainTimeoutMs;
-      }
-      if (timer) clearTimeout(timer);
-      check();
-    };
-    if (stopRequested) wake();
-    else check();
-  });
+  const steady = new SteadyWindowRecorder(metrics, startWallMs, Math.max(0, config.warmUpMs ?? 0));
+  await runUntilDrained(chargers, clock, simEndSec, task.drainTimeoutMs, () => steady.end(), stop);
 
   clearTimeout(connectTimer.timer ?? undefined);
   connectTimer.stopped = true;
-  endSteady();
+  steady.end();
   for (const c of chargers) if (!c.settled) metrics.error('unsettledAtDrainTimeout');
   scheduler.stop();
   sweeper.stop();
@@ -220,12 +157,104 @@ export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleet
     truth,
     errors: { ...metrics.errors },
     wasmHistograms: usingWasm(),
-    steadyStart: steadyEnd ? steadyStart : undefined,
-    steadyEnd,
+    steadyStart: steady.endCounters ? steady.startCounters : undefined,
+    steadyEnd: steady.endCounters,
   };
   metrics.dispose();
   port?.postMessage({ type: 'done' } satisfies WorkerFleetMessage);
   return result;
+}
+
+/** Posts this worker fleet's progress (counters and latency deltas since the last one) on the task's port. */
+function progressReporter(task: WorkerFleetTask, clock: SimClock, metrics: WorkerMetrics, simEndSec: number): () => void {
+  const port = task.port;
+  return (): void => {
+    if (!port) return;
+    const p: FleetProgress = {
+      workerId: task.workerId,
+      wallMs: Math.round(wallNow() - task.fleetStartWallMs),
+      simTime: SimClock.iso(Math.floor(Math.min(clock.nowSim(), simEndSec * 1000))),
+      counters: { ...metrics.counters },
+      latencyDelta: metrics.takeLatencyDeltas(),
+    };
+    port.postMessage({ type: 'progress', progress: p } satisfies WorkerFleetMessage);
+  };
+}
+
+/** The steady window: counters from the end of the warm-up to the end of arrivals. */
+class SteadyWindowRecorder {
+  startCounters: FleetCounters | undefined;
+  endCounters: FleetCounters | undefined;
+  private readonly warmUpTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly metrics: WorkerMetrics,
+    startWallMs: number,
+    warmUpMs: number,
+  ) {
+    this.warmUpTimer = setTimeout(
+      () => {
+        if (warmUpMs > 0) metrics.discardTotals();
+        this.startCounters = { ...metrics.counters };
+      },
+      Math.max(0, startWallMs + warmUpMs - wallNow()),
+    );
+  }
+
+  /** Arrivals ended (or the run did): the window closes, if it opened. */
+  end(): void {
+    clearTimeout(this.warmUpTimer);
+    if (this.startCounters && !this.endCounters) this.endCounters = { ...this.metrics.counters };
+  }
+}
+
+/** An early end asked for by the main thread; `wake` is set while the run waits for its end. */
+interface StopRequest {
+  requested: boolean;
+  wake: (() => void) | null;
+}
+
+/**
+ * Sleeps until the planned end, then until everything is answered (or the drain timeout).
+ * An abort ends the plan at the current instant: drivers stop and unplug, then the same drain.
+ */
+function runUntilDrained(chargers: Charger[], clock: SimClock, simEndSec: number, drainTimeoutMs: number, endSteady: () => void, stop: StopRequest): Promise<void> {
+  let endWall = clock.wallAt(simEndSec * 1000);
+  let drainDeadline = endWall + drainTimeoutMs;
+  let drainFromDepartures = false;
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | null = null;
+    const check = (): void => {
+      timer = null;
+      const now = wallNow();
+      if (now >= endWall) endSteady();
+      if (now >= endWall && !drainFromDepartures) {
+        // No driver arrives any more: the drain lasts until the last planned departure (graceful stop).
+        drainFromDepartures = true;
+        const last = chargers.reduce((m, c) => Math.max(m, c.lastPlannedDepartureSec()), -Infinity);
+        if (Number.isFinite(last)) drainDeadline = Math.max(drainDeadline, clock.wallAt(last * 1000) + drainTimeoutMs);
+      }
+      if (now >= drainDeadline || (now >= endWall && chargers.every((c) => c.settled))) {
+        stop.wake = null;
+        resolve();
+        return;
+      }
+      timer = setTimeout(check, now < endWall ? Math.min(endWall - now + 1, 250) : SETTLE_POLL_MS);
+    };
+    stop.wake = () => {
+      const now = wallNow();
+      if (now < endWall) {
+        const sec = Math.ceil(clock.simAt(now) / 1000);
+        for (const c of chargers) c.endNow(sec);
+        endWall = now;
+        drainDeadline = now + drainTimeoutMs;
+      }
+      if (timer) clearTimeout(timer);
+      check();
+    };
+    if (stop.requested) stop.wake();
+    else check();
+  });
 }
 
 /** Says 'ready' and resolves with the sim start the main thread sends with 'go' (or `fallback` on 'stop'). */
