@@ -1,4 +1,5 @@
-// OCPP 1.6J dialect.
+// OCPP 1.6J dialect: the one place that knows 1.6 action names, payload shapes and the
+// integer transaction ids on the wire.
 
 import type {
   AuthAnswer,

@@ -1,5 +1,7 @@
 // The protocol-neutral face of a charger. Charger logic is written once against this
-// interface; each OCPP version is a dialect that builds and reads the wire messages.
+// interface, in meanings (a boot, a reading, a stop); each OCPP version is a dialect that
+// builds and reads the wire messages, and only it knows their action names and wire types.
+// A charger's dialect comes from its spec (sim/dialects.ts).
 
 import type { JsonObject, SchemaProtocol } from '../ocpp-j/index.js';
 
