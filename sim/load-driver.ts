@@ -4,17 +4,15 @@
 // - closed: a share of connectors loops plug-in -> charge -> unplug -> think.
 
 import { ArrivalSchedule } from './arrival-schedule.js';
-import type { Charger, Connector } from './charger/index.js';
+import { SameInstant, type Charger, type Connector } from './charger/index.js';
 import { Rng } from './prng.js';
 import type { ScheduledTarget, Scheduler } from './scheduler.js';
 import type { SimClock } from './sim-clock.js';
 import type { FleetConfig, LoadModel } from './types.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-/** Same-instant order as the chargers' own arrivals (after departures and commands). */
-const P_ARRIVAL = 3;
-const K_OPEN_ARRIVAL = 1;
-const K_CLOSED_ARRIVAL = 2;
+/** The kinds of event a load model plans (each model plans one kind; named for the reader). */
+const LoadEvent = { openArrival: 1, closedArrival: 2 } as const;
 
 export interface LoadDriver {
   /** Plans the first arrivals; call once, after the chargers exist. */
@@ -161,7 +159,7 @@ class OpenArrivals implements LoadDriver, ScheduledTarget {
   private plan(): void {
     if (this.nextSec === null) return;
     const simMs = this.nextSec * 1000;
-    this.ctx.scheduler.schedule(this.ctx.clock.wallAt(simMs), simMs, this, K_OPEN_ARRIVAL, null, P_ARRIVAL);
+    this.ctx.scheduler.schedule(this.ctx.clock.wallAt(simMs), simMs, this, LoadEvent.openArrival, null, SameInstant.arrival);
   }
 }
 
@@ -210,7 +208,7 @@ class ClosedLoop implements LoadDriver, ScheduledTarget {
     }
     if (at >= this.ctx.simEndSec) return;
     this.planned.add(connector);
-    this.ctx.scheduler.schedule(this.ctx.clock.wallAt(at * 1000), at * 1000, this, K_CLOSED_ARRIVAL, connector, P_ARRIVAL);
+    this.ctx.scheduler.schedule(this.ctx.clock.wallAt(at * 1000), at * 1000, this, LoadEvent.closedArrival, connector, SameInstant.arrival);
   }
 
   onScheduled(_kind: number, data: unknown, simMs: number): void {

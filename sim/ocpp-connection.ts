@@ -86,7 +86,8 @@ export interface ConnectionOptions {
   faults?: ChargerFaults | null;
 }
 
-const RECONNECT = 1;
+/** The one kind of event a connection plans. */
+const ConnectionEvent = { reconnect: 1 } as const;
 
 export type ConnectionState = 'closed' | 'connecting' | 'open';
 
@@ -230,7 +231,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
   }
 
   onScheduled(kind: number): void {
-    if (kind === RECONNECT) this.connect();
+    if (kind === ConnectionEvent.reconnect) this.connect();
   }
 
   checkDeadline(now: number): void {
@@ -280,7 +281,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
     const delay = exp / 2 + (exp / 2) * this.opts.rng.next();
     if (this.wasOpen) this.opts.metrics.counters.reconnects++;
     const wall = wallNow() + delay;
-    this.opts.scheduler.schedule(wall, this.opts.clock.simAt(wall), this, RECONNECT);
+    this.opts.scheduler.schedule(wall, this.opts.clock.simAt(wall), this, ConnectionEvent.reconnect);
   }
 
   private pump(): void {

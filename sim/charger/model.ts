@@ -102,7 +102,7 @@ export const ChargerEvent = {
 
 export type ChargerEventKind = (typeof ChargerEvent)[keyof typeof ChargerEvent];
 
-/** Same-instant order: meter boundaries, then departures, then commands, then arrivals. */
+/** Same-instant order: meter boundaries, then departures, then commands, then arrivals (the load models' too). */
 export const SameInstant = {
   meterBoundary: 0,
   departure: 1,
