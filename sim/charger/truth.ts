@@ -23,9 +23,9 @@ export class TruthRecords {
   /** The visit's session ended and its driver unplugged at `unplugSec`; `faults`: the faults it saw (TruthSession.faults). */
   emit(v: Visit, unplugSec: number, faults: string[] = []): void {
     const ch = this.ch;
-    const m = v.meter!;
-    const meterStartWh = whOf(m.startRegisterJ);
-    const meterStopWh = whOf(m.registerJ);
+    const meter = v.meter!;
+    const meterStartWh = whOf(meter.startRegisterJ);
+    const meterStopWh = whOf(meter.registerJ);
     ch.ctx.metrics.counters.sessionsDone++;
     ch.ctx.onTruth(
       ch.costs.withDisplay(v, {
@@ -40,9 +40,9 @@ export class TruthRecords {
         meterStartWh,
         meterStopWh,
         energyWh: meterStopWh - meterStartWh,
-        chargingSeconds: m.chargingSeconds,
-        parkingSeconds: m.parkingSeconds,
-        timeline: m.intervals.map((iv) => ({
+        chargingSeconds: meter.chargingSeconds,
+        parkingSeconds: meter.parkingSeconds,
+        timeline: meter.intervals.map((iv) => ({
           from: SimClock.iso(iv.fromSec * 1000),
           state: iv.state,
           energyWh: whOf(iv.endRegisterJ) - whOf(iv.startRegisterJ),
