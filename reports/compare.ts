@@ -2,6 +2,7 @@
 
 import type { Summary } from './model.js';
 import { formatNumber, textTable } from './format.js';
+import { memoryText } from './memory.js';
 
 export type Direction = 'higher-is-better' | 'lower-is-better' | 'no-increase';
 
@@ -22,6 +23,8 @@ export interface ComparisonResult {
   notes: string[];
   /** Set when one run's machine was much shorter of CPU than the other's (threads waiting for a core). */
   cpuWait: string | null;
+  /** The fleet's memory per connected charger of both runs, when either has one (a figure, never a regression). */
+  memory?: string;
   regressions: number;
   tolerance: number;
   labels: { a: string; b: string };
@@ -103,7 +106,24 @@ export function compareSummaries(a: Summary, b: Summary, opts: CompareOptions): 
   if (diskA !== null || diskB !== null) push('disk.backendBytesPerTransaction', diskA, diskB, 'lower-is-better');
 
   const labels = opts.labels ?? (a.scenario && b.scenario && a.scenario !== b.scenario ? { a: a.scenario, b: b.scenario } : { a: 'A', b: 'B' });
-  return { rows, notes: differences(a, b), cpuWait: cpuWaitNote(a, b), regressions: rows.filter((r) => r.regression).length, tolerance: tol, labels };
+  const memory = memoryNote(a, b, labels);
+  return {
+    rows,
+    notes: differences(a, b),
+    cpuWait: cpuWaitNote(a, b),
+    ...(memory !== null ? { memory } : {}),
+    regressions: rows.filter((r) => r.regression).length,
+    tolerance: tol,
+    labels,
+  };
+}
+
+/** RSS growth per charger is too noisy to judge a run by; it is said side by side, or why it cannot be measured. */
+function memoryNote(a: Summary, b: Summary, labels: { a: string; b: string }): string | null {
+  const ma = memoryText(a.resources);
+  const mb = memoryText(b.resources);
+  if (ma === null && mb === null) return null;
+  return `fleet memory: ${labels.a} ${ma ?? 'not recorded'}; ${labels.b} ${mb ?? 'not recorded'}`;
 }
 
 /**
@@ -173,6 +193,7 @@ export function formatComparison(result: ComparisonResult): string {
   lines.push('');
   for (const n of result.notes) lines.push(`note: ${n}, so they measured different work`);
   if (result.cpuWait) lines.push(`note: ${result.cpuWait}`);
+  if (result.memory) lines.push(`note: ${result.memory}`);
   lines.push('↑ higher is better, ↓ lower is better, = any increase is a regression');
   lines.push(
     result.regressions === 0

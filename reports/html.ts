@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { LatencyStats, ReconciliationRow, RunReport, Summary, TimelinePoint } from './model.js';
 import { escapeHtml, formatDuration, formatMs, formatNumber, formatRate, jsonForScript } from './format.js';
+import { memoryText } from './memory.js';
 import { countByStatus, sortWorstFirst } from './reconciliation.js';
 import { CHART_SCRIPT } from './html-client.js';
 
@@ -131,6 +132,8 @@ function header(s: Summary): string {
     figure('transactions/s', formatRate(s.throughput.transactionsPerSec)),
     figure('call errors / timeouts', `${formatNumber(s.counters.callErrors)} / ${formatNumber(s.counters.timeouts)}`, s.counters.callErrors + s.counters.timeouts > 0),
     figure('dropped', formatNumber(s.counters.dropped), s.counters.dropped > 0),
+    // Demand the site could not serve: a business figure, never shown as a failure.
+    ...(typeof s.counters.turnedAway === 'number' ? [figure('drivers turned away', formatNumber(s.counters.turnedAway))] : []),
     figure('checks failed', `${failedChecks} of ${(s.checks ?? []).length}`, failedChecks > 0),
     figure('thresholds failed', `${failedThresholds} of ${(s.thresholds ?? []).length}`, failedThresholds > 0),
   ];
@@ -138,6 +141,7 @@ function header(s: Summary): string {
   const backendDisk = s.resources?.backendDiskBytesPerTransaction;
   const fleetWait = s.resources?.fleetThreadsWaitingForCpu;
   const backendWait = s.resources?.backendThreadsWaitingForCpu;
+  const memory = memoryText(s.resources);
   return `<header>
 <h1>chargebench · ${escapeHtml(s.scenario)} ${verdict}</h1>
 <div class="meta">target ${escapeHtml(s.target)} · seed ${escapeHtml(String(s.seed))} · ${formatNumber(s.chargers)} chargers / ${formatNumber(s.connectors)} connectors · ${s.workers} workers · started ${escapeHtml(s.startedAt)} · wall ${escapeHtml(formatDuration(s.wallMs))} · sim from ${escapeHtml(s.simStart)} at ${escapeHtml(String(s.simSpeed))}x${
@@ -148,7 +152,7 @@ function header(s: Summary): string {
           typeof fleetWait === 'number'
             ? ` · threads waiting for a core: fleet ${formatNumber(fleetWait, 2)}, back end ${typeof backendWait === 'number' ? formatNumber(backendWait, 2) : 'n/a'}`
             : ''
-        }`
+        }${memory !== null ? ` · fleet memory ${escapeHtml(memory)}` : ''}`
       : ''
   }</div>
 <div class="figures">${figures.join('')}</div>

@@ -6,6 +6,7 @@
 import { Decimal } from 'decimal.js';
 import { latencyStatsByAction, mergeEncodedMaps, percentileDistributionByAction } from './histograms.js';
 import type { RunReport, SessionCounts, SteadyFigures, Summary } from './model.js';
+import { memoryPerCharger } from './memory.js';
 import { sortWorstFirst } from './reconciliation.js';
 import { checkInputOf, runChecks } from './run-checks.js';
 import { ResultError, type RunResult } from './run-result.js';
@@ -164,6 +165,8 @@ function mergeSummaries(all: Summary[]): Summary {
       timeouts: sum((s) => s.counters.timeouts),
       dropped: sum((s) => s.counters.dropped),
       reconnects: sum((s) => s.counters.reconnects),
+      // Older shard summaries count no drivers turned away apart: they add none.
+      ...(all.some((s) => typeof s.counters.turnedAway === 'number') ? { turnedAway: sum((s) => s.counters.turnedAway ?? 0) } : {}),
     },
     resources: {
       fleetCpuMicros: fleetCpu,
@@ -177,9 +180,7 @@ function mergeSummaries(all: Summary[]): Summary {
       cpuWindow: first.resources.cpuWindow,
       ...(rssBaseline !== null ? { fleetRssBaselineBytes: rssBaseline } : {}),
       ...(rssLoaded !== null ? { fleetRssBytes: rssLoaded } : {}),
-      ...(rssBaseline !== null && rssLoaded !== null && connectedMax > 0
-        ? { fleetBytesPerCharger: Math.round((rssLoaded - rssBaseline) / connectedMax) }
-        : {}),
+      ...memoryPerCharger(rssBaseline ?? undefined, rssLoaded ?? undefined, connectedMax),
     },
     checks: [],
     thresholds: [],
@@ -199,7 +200,7 @@ function sumSessions(all: SessionCounts[]): SessionCounts {
 }
 
 function mergeSteady(all: SteadyFigures[]): SteadyFigures {
-  const sum = (k: keyof SteadyFigures) => all.reduce((n, s) => n + s[k], 0);
+  const sum = (k: Exclude<keyof SteadyFigures, 'turnedAway'>) => all.reduce((n, s) => n + s[k], 0);
   return {
     fromMs: Math.min(...all.map((s) => s.fromMs)),
     toMs: Math.max(...all.map((s) => s.toMs)),
@@ -210,6 +211,7 @@ function mergeSteady(all: SteadyFigures[]): SteadyFigures {
     billedTransactions: sum('billedTransactions'),
     billedTransactionsPerSec: round1(sum('billedTransactionsPerSec')),
     dropped: sum('dropped'),
+    ...(all.some((s) => typeof s.turnedAway === 'number') ? { turnedAway: all.reduce((n, s) => n + (s.turnedAway ?? 0), 0) } : {}),
   };
 }
 

@@ -69,7 +69,12 @@ export interface Summary {
   throughput: { transactionsPerSec: number; callsPerSec: number; calls: number; transactions: number };
   latencyMs: Record<string, LatencyStats>;
   serviceTimeMs: Record<string, LatencyStats>;
-  counters: { callErrors: number; timeouts: number; dropped: number; reconnects: number };
+  /**
+   * dropped: load models' work that could not start on time. turnedAway: drivers of the
+   * per-connector model who found every connector busy or the charger down, demand the site
+   * could not serve (absent in summaries written before it was counted apart).
+   */
+  counters: { callErrors: number; timeouts: number; dropped: number; reconnects: number; turnedAway?: number };
   resources: {
     fleetCpuMicrosPerCall: number;
     backendCpuMicrosPerCall: number | null;
@@ -91,8 +96,12 @@ export interface Summary {
     /** Fleet process RSS with its workers up but no charger yet, and at the end of arrivals. */
     fleetRssBaselineBytes?: number;
     fleetRssBytes?: number;
-    /** (RSS at the end of arrivals - baseline) / most chargers connected at once. */
-    fleetBytesPerCharger?: number;
+    /**
+     * (RSS at the end of arrivals - baseline) / most chargers connected at once; null when it
+     * cannot be measured at this size (too few chargers, or no growth), the reason beside it.
+     */
+    fleetBytesPerCharger?: number | null;
+    fleetBytesPerChargerUnmeasured?: string;
   };
   checks: CheckResult[];
   thresholds: ThresholdResult[];
@@ -168,6 +177,8 @@ export interface SteadyFigures {
   billedTransactions: number;
   billedTransactionsPerSec: number;
   dropped: number;
+  /** Drivers turned away in the window (absent in older summaries). */
+  turnedAway?: number;
 }
 
 /** One second of the run, as seen by the fleet (merged over workers). */

@@ -2,6 +2,7 @@
 
 import type { LatencyStats, Summary, TimelinePoint } from './model.js';
 import { formatClock, formatDuration, formatMs, formatNumber, formatRate, textTable } from './format.js';
+import { memoryText } from './memory.js';
 
 export interface TerminalOptions {
   /** ANSI colours (green/red marks). Default false. */
@@ -56,6 +57,7 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
   );
   const k = summary.counters;
   out.push(`errors     ${formatNumber(k.callErrors)} call errors, ${formatNumber(k.timeouts)} timeouts, ${formatNumber(k.dropped)} dropped, ${formatNumber(k.reconnects)} reconnects`);
+  if (typeof k.turnedAway === 'number') out.push(`demand     ${formatNumber(k.turnedAway)} drivers turned away (every connector busy, or the charger down)`);
   const r = summary.resources;
   if (r) {
     const backend = r.backendCpuMicrosPerCall === null ? 'n/a' : `${formatNumber(r.backendCpuMicrosPerCall, 1)} µs`;
@@ -69,9 +71,10 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
       const be = typeof r.backendThreadsWaitingForCpu === 'number' ? formatNumber(r.backendThreadsWaitingForCpu, 2) : 'n/a';
       out.push(`cpu wait   threads ready but waiting for a core, on average: fleet ${formatNumber(r.fleetThreadsWaitingForCpu, 2)}, back end ${be}${window}`);
     }
-    if (typeof r.fleetBytesPerCharger === 'number' && typeof r.fleetRssBytes === 'number') {
+    const memory = memoryText(r);
+    if (memory !== null && typeof r.fleetRssBytes === 'number') {
       out.push(
-        `memory     fleet ${formatNumber(r.fleetBytesPerCharger / 1024, 1)} KB per connected charger (RSS ${formatNumber(r.fleetRssBytes / 1048576, 1)} MB, ` +
+        `memory     fleet ${memory} (RSS ${formatNumber(r.fleetRssBytes / 1048576, 1)} MB, ` +
           `${formatNumber((r.fleetRssBaselineBytes ?? 0) / 1048576, 1)} MB before the chargers)`,
       );
     }
@@ -82,7 +85,8 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
   if (st) {
     out.push(
       `steady     ${formatDuration(st.toMs - st.fromMs)}: ${formatRate(st.callsPerSec)} calls/s, ${formatRate(st.transactionsPerSec)} transactions/s started, ` +
-        `${formatRate(st.billedTransactionsPerSec)} billed transactions/s (${formatNumber(st.billedTransactions)}), ${formatNumber(st.dropped)} dropped`,
+        `${formatRate(st.billedTransactionsPerSec)} billed transactions/s (${formatNumber(st.billedTransactions)}), ${formatNumber(st.dropped)} dropped` +
+        (typeof st.turnedAway === 'number' ? `, ${formatNumber(st.turnedAway)} drivers turned away` : ''),
     );
   }
 

@@ -283,7 +283,7 @@ export interface MetricSourceInput {
  * The standard metrics of a run:
  * latency.<Action>, service_time.<Action> (trend, ms), latency and service_time over all actions
  * (only when histograms are given), sessions.{truth,billed,matched,mismatched,missing,duplicate,unexpected},
- * calls.errors, calls.timeouts, calls.total, dropped, reconnects, transactions (counter),
+ * calls.errors, calls.timeouts, calls.total, dropped, turnedAway, reconnects, transactions (counter),
  * checks (rate = passed fraction), billing.maxAbsError (gauge, exact decimal).
  */
 export function buildMetricSource(input: MetricSourceInput): MetricSource {
@@ -317,6 +317,8 @@ export function buildMetricSource(input: MetricSourceInput): MetricSource {
     metrics.set('calls.errors', { kind: 'counter', count: c.callErrors });
     metrics.set('calls.timeouts', { kind: 'counter', count: c.timeouts });
     metrics.set('dropped', { kind: 'counter', count: c.dropped });
+    // Summaries from before drivers turned away were counted apart have no such figure.
+    if (typeof c.turnedAway === 'number') metrics.set('turnedAway', { kind: 'counter', count: c.turnedAway });
     metrics.set('reconnects', { kind: 'counter', count: c.reconnects });
   }
   if (summary.throughput) {
@@ -349,6 +351,7 @@ export const STATIC_METRIC_NAMES: readonly string[] = [
   'calls.timeouts',
   'calls.total',
   'dropped',
+  'turnedAway',
   'reconnects',
   'transactions',
   'checks',

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { cliEntry } from './package-root.js';
-import { processRunQueueWaitMicros, waitBetween } from './run-queue.js';
+import { processRunQueueWaitMicros, waitBetween } from './cpu-wait.js';
 
 export interface BackendProcess {
   pid: number;

@@ -10,10 +10,11 @@ import { latencyStatsByAction, percentileDistributionByAction } from '../reports
 import { buildMetricSource, checkThresholdSpec, evaluateThresholds, mergeThresholdSpecs, type ThresholdSpec } from '../reports/thresholds.js';
 import { ProgressDisplay } from '../reports/terminal.js';
 import { checkInputOf, runChecks } from '../reports/run-checks.js';
+import { memoryPerCharger } from '../reports/memory.js';
 import { ScenarioError, type Scenario, type ScenarioLoad } from './api.js';
 import { parseDuration } from './durations.js';
 import { backendUsage, startBackendProcess, usageBetween, type BackendProcess, type BackendUsage } from './backend-process.js';
-import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './run-queue.js';
+import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './cpu-wait.js';
 import { BackendClient } from './backend-client.js';
 import { LiveTimeline } from './live-timeline.js';
 import { reconcile } from './reconcile.js';
@@ -336,7 +337,6 @@ function buildSummary(
   }).length;
   const connectedMax = fleet.chargersConnectedMax ?? 0;
   const rss = fleet.rss;
-  const rssDelta = rss && rss.loadedBytes !== null ? rss.loadedBytes - rss.baselineBytes : null;
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
     scenario: scenario.name,
@@ -360,7 +360,7 @@ function buildSummary(
     },
     latencyMs: latencyStatsByAction(fleet.latency),
     serviceTimeMs: latencyStatsByAction(fleet.serviceTime),
-    counters: { callErrors: c.callErrors, timeouts: c.timeouts, dropped: c.dropped, reconnects: c.reconnects },
+    counters: { callErrors: c.callErrors, timeouts: c.timeouts, dropped: c.dropped, reconnects: c.reconnects, turnedAway: c.turnedAway ?? 0 },
     resources: {
       fleetCpuMicros: fleetCpu,
       fleetCpuMicrosPerCall: perCall(fleetCpu),
@@ -373,7 +373,7 @@ function buildSummary(
       cpuWindow: steady ? 'steady' : 'run',
       fleetRssBaselineBytes: rss?.baselineBytes,
       fleetRssBytes: rss?.loadedBytes ?? undefined,
-      fleetBytesPerCharger: rssDelta !== null && connectedMax > 0 ? Math.round(rssDelta / connectedMax) : undefined,
+      ...memoryPerCharger(rss?.baselineBytes, rss?.loadedBytes ?? undefined, connectedMax),
     },
     ...(config.load ? { load: { model: config.load.kind, ...loadFields(config.load) } } : {}),
     transactionMessages: config.transactionMessages ?? 'full',
@@ -393,6 +393,7 @@ function buildSummary(
             billedTransactions: billedInWindow,
             billedTransactionsPerSec: r1(billedInWindow / seconds),
             dropped: steady.dropped,
+            turnedAway: steady.turnedAway,
           },
         }
       : {}),

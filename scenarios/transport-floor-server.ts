@@ -5,7 +5,7 @@
 // be read against the bare one.
 import { RPCServer } from 'ocpp-rpc';
 import { WebSocketServer } from 'ws';
-import { CALL, decodeFrame, encodeCallResult, FrameError } from '../sim/ocpp-framing.js';
+import { CALL, decodeFrame, encodeCallResult, FrameError } from '../ocpp-j/index.js';
 import type { FloorServerKind } from './transport-floor.js';
 
 /** Half of a transaction's answers are empty (StatusNotification, MeterValues), half are not. */

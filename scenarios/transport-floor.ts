@@ -10,10 +10,10 @@ import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { sourceAddressesFor } from '../sim/fleet.js';
 import { chargerSocketOptions } from '../sim/ocpp-connection.js';
-import { CALLRESULT, decodeFrame, encodeCall, FrameError } from '../sim/ocpp-framing.js';
+import { CALLRESULT, decodeFrame, encodeCall, FrameError } from '../ocpp-j/index.js';
 import { processCpuMicros } from './backend-process.js';
 import { distEntry } from './package-root.js';
-import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './run-queue.js';
+import { averageWaiting, processRunQueueWaitMicros, waitBetween } from './cpu-wait.js';
 
 /** What answers the calls (see transport-floor-server.ts). */
 export const FLOOR_SERVERS = ['bare', 'ocpp-rpc'] as const;

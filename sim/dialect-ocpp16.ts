@@ -1,8 +1,10 @@
-// OCPP 1.6J dialect.
+// OCPP 1.6J dialect: the one place that knows 1.6 action names, payload shapes and the
+// integer transaction ids on the wire.
 
 import type {
   AuthAnswer,
   BootAnswer,
+  CallMeaning,
   ChargerIdentity,
   CommandReply,
   ConnectorStatus,
@@ -11,10 +13,11 @@ import type {
   MeterSample,
   OutgoingMessage,
   StartAnswer,
+  TriggerableMeaning,
   WireStopReason,
 } from './dialect.js';
 import { whTextOf } from './ev-physics.js';
-import type { JsonObject } from './ocpp-framing.js';
+import type { JsonObject } from '../ocpp-j/index.js';
 
 const UNITS: Record<string, string> = {
   'Energy.Active.Import.Register': 'Wh',
@@ -50,6 +53,21 @@ function meterValueOf(s: MeterSample): JsonObject {
   return { timestamp: s.timestamp, sampledValue };
 }
 
+/** 1.6 transaction ids are integers on the wire; the charger holds them as text. */
+function wireTransactionId(id: string | null): number | null {
+  return id === null ? null : Number(id);
+}
+
+/** A charger that never got an id for its transaction stops it with -1 (OCPP 1.6 offline behaviour). */
+const UNCONFIRMED_TRANSACTION = -1;
+
+const TRIGGERABLE = new Map<string, TriggerableMeaning>([
+  ['BootNotification', 'boot'],
+  ['Heartbeat', 'heartbeat'],
+  ['StatusNotification', 'status'],
+  ['MeterValues', 'reading'],
+]);
+
 function idTagStatus(payload: JsonObject): string {
   const info = payload.idTagInfo;
   if (info && typeof info === 'object' && !Array.isArray(info)) {
@@ -65,7 +83,7 @@ export class Ocpp16Dialect implements Dialect {
 
   bootNotification(id: ChargerIdentity): OutgoingMessage {
     return {
-      action: 'BootNotification',
+      meaning: 'boot', action: 'BootNotification',
       payload: {
         chargePointVendor: id.vendor.slice(0, 20),
         chargePointModel: id.model.slice(0, 20),
@@ -76,39 +94,47 @@ export class Ocpp16Dialect implements Dialect {
   }
 
   heartbeat(): OutgoingMessage {
-    return { action: 'Heartbeat', payload: {} };
+    return { meaning: 'heartbeat', action: 'Heartbeat', payload: {} };
   }
 
   statusNotification(connectorId: number, status: ConnectorStatus, timestamp: string | null, errorCode = 'NoError'): OutgoingMessage {
-    if (timestamp === null) return { action: 'StatusNotification', payload: { connectorId, errorCode, status } };
-    return { action: 'StatusNotification', payload: { connectorId, errorCode, status, timestamp } };
+    if (timestamp === null) return { meaning: 'status', action: 'StatusNotification', payload: { connectorId, errorCode, status } };
+    return { meaning: 'status', action: 'StatusNotification', payload: { connectorId, errorCode, status, timestamp } };
   }
 
   authorize(idTag: string): OutgoingMessage {
-    return { action: 'Authorize', payload: { idTag } };
+    return { meaning: 'authorize', action: 'Authorize', payload: { idTag } };
   }
 
   startTransaction(connectorId: number, idTag: string, meterStartWh: number, timestamp: string): OutgoingMessage {
-    return { action: 'StartTransaction', payload: { connectorId, idTag, meterStart: meterStartWh, timestamp } };
+    return { meaning: 'start', action: 'StartTransaction', payload: { connectorId, idTag, meterStart: meterStartWh, timestamp } };
   }
 
-  meterValues(connectorId: number, transactionId: number | null, s: MeterSample): OutgoingMessage {
+  meterValues(connectorId: number, transactionId: string | null, s: MeterSample): OutgoingMessage {
     const payload: JsonObject = { connectorId, meterValue: [meterValueOf(s)] };
-    if (transactionId !== null) payload.transactionId = transactionId;
-    return { action: 'MeterValues', payload };
+    if (transactionId !== null) payload.transactionId = wireTransactionId(transactionId);
+    return { meaning: 'reading', action: 'MeterValues', payload };
   }
 
-  stopTransaction(transactionId: number, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason, closing?: MeterSample): OutgoingMessage {
-    const payload: JsonObject = { transactionId, idTag, meterStop: meterStopWh, timestamp, reason };
+  stopTransaction(transactionId: string | null, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason, closing?: MeterSample): OutgoingMessage {
+    const payload: JsonObject = { transactionId: wireTransactionId(transactionId) ?? UNCONFIRMED_TRANSACTION, idTag, meterStop: meterStopWh, timestamp, reason };
     if (closing) payload.transactionData = [meterValueOf(closing)];
-    return { action: 'StopTransaction', payload };
+    return { meaning: 'stop', action: 'StopTransaction', payload };
   }
 
   dataTransfer(vendorId: string, messageId: string | null, data: string | null): OutgoingMessage {
     const payload: JsonObject = { vendorId };
     if (messageId !== null) payload.messageId = messageId;
     if (data !== null) payload.data = data;
-    return { action: 'DataTransfer', payload };
+    return { meaning: 'dataTransfer', action: 'DataTransfer', payload };
+  }
+
+  bindTransaction(meaning: CallMeaning, payload: JsonObject, transactionId: string | null): void {
+    if (meaning === 'reading') {
+      if (transactionId !== null) payload.transactionId = wireTransactionId(transactionId);
+    } else if (meaning === 'stop') {
+      payload.transactionId = wireTransactionId(transactionId) ?? UNCONFIRMED_TRANSACTION;
+    }
   }
 
   readBootAnswer(p: JsonObject): BootAnswer {
@@ -124,7 +150,8 @@ export class Ocpp16Dialect implements Dialect {
 
   readStartAnswer(p: JsonObject): StartAnswer {
     const status = idTagStatus(p);
-    return { accepted: status === 'Accepted', status, transactionId: int(p.transactionId) };
+    const id = int(p.transactionId);
+    return { accepted: status === 'Accepted', status, transactionId: id === null ? null : String(id) };
   }
 
   readCommand(action: string, p: JsonObject): CsmsCommand | null {
@@ -132,7 +159,7 @@ export class Ocpp16Dialect implements Dialect {
       case 'RemoteStartTransaction':
         return { kind: 'remoteStart', connectorId: int(p.connectorId), idTag: str(p.idTag) ?? '' };
       case 'RemoteStopTransaction':
-        return { kind: 'remoteStop', transactionId: int(p.transactionId) ?? -1 };
+        return { kind: 'remoteStop', transactionId: String(int(p.transactionId) ?? -1) };
       case 'Reset':
         return { kind: 'reset', hard: p.type === 'Hard' };
       case 'GetConfiguration':
@@ -140,7 +167,7 @@ export class Ocpp16Dialect implements Dialect {
       case 'ChangeConfiguration':
         return { kind: 'changeConfiguration', key: str(p.key) ?? '', value: str(p.value) ?? '' };
       case 'TriggerMessage':
-        return { kind: 'trigger', message: str(p.requestedMessage) ?? '', connectorId: int(p.connectorId) };
+        return { kind: 'trigger', message: TRIGGERABLE.get(str(p.requestedMessage) ?? '') ?? null, connectorId: int(p.connectorId) };
       case 'DataTransfer':
         return { kind: 'dataTransfer', vendorId: str(p.vendorId) ?? '', messageId: str(p.messageId), data: str(p.data) };
       default:

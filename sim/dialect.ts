@@ -1,8 +1,9 @@
 // The protocol-neutral face of a charger. Charger logic is written once against this
-// interface; each OCPP version is a dialect that builds and reads the wire messages.
+// interface, in meanings (a boot, a reading, a stop); each OCPP version is a dialect that
+// builds and reads the wire messages, and only it knows their action names and wire types.
+// A charger's dialect comes from its spec (sim/dialects.ts).
 
-import type { JsonObject } from './ocpp-framing.js';
-import type { SchemaProtocol } from './ocpp-schemas.js';
+import type { JsonObject, SchemaProtocol } from '../ocpp-j/index.js';
 
 export type ConnectorStatus =
   | 'Available'
@@ -41,7 +42,18 @@ export interface ChargerIdentity {
   firmwareVersion: string;
 }
 
+/**
+ * What an outgoing call means to the charger, whatever the protocol calls it: the charger
+ * dispatches answers on this, the dialect alone knows the action names on the wire.
+ */
+export type CallMeaning = 'boot' | 'heartbeat' | 'status' | 'authorize' | 'start' | 'reading' | 'stop' | 'dataTransfer';
+
+/** The calls a CSMS may ask for out of turn (TriggerMessage in 1.6). */
+export type TriggerableMeaning = 'boot' | 'heartbeat' | 'status' | 'reading';
+
 export interface OutgoingMessage {
+  meaning: CallMeaning;
+  /** The action name on the wire (for validation, framing and per-action latency). */
   action: string;
   payload: JsonObject;
 }
@@ -62,17 +74,19 @@ export interface AuthAnswer {
 export interface StartAnswer {
   accepted: boolean;
   status: string;
-  transactionId: number | null;
+  /** The CSMS's transaction id as text (the dialect converts from the wire type); null: none given. */
+  transactionId: string | null;
 }
 
 /** What the CSMS asked the charger to do, independent of the protocol version. */
 export type CsmsCommand =
   | { kind: 'remoteStart'; connectorId: number | null; idTag: string }
-  | { kind: 'remoteStop'; transactionId: number }
+  | { kind: 'remoteStop'; transactionId: string }
   | { kind: 'reset'; hard: boolean }
   | { kind: 'getConfiguration'; keys: string[] | null }
   | { kind: 'changeConfiguration'; key: string; value: string }
-  | { kind: 'trigger'; message: string; connectorId: number | null }
+  /** message null: a message this charger cannot be asked for. */
+  | { kind: 'trigger'; message: TriggerableMeaning | null; connectorId: number | null }
   | { kind: 'dataTransfer'; vendorId: string; messageId: string | null; data: string | null };
 
 export interface ConfigurationEntry {
@@ -96,10 +110,20 @@ export interface Dialect {
   statusNotification(connectorId: number, status: ConnectorStatus, timestamp: string | null, errorCode?: string): OutgoingMessage;
   authorize(idTag: string): OutgoingMessage;
   startTransaction(connectorId: number, idTag: string, meterStartWh: number, timestamp: string): OutgoingMessage;
-  meterValues(connectorId: number, transactionId: number | null, sample: MeterSample): OutgoingMessage;
-  /** closing: the reading at the stop, sent as the transaction's closing meter data (1.6: transactionData). */
-  stopTransaction(transactionId: number, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason, closing?: MeterSample): OutgoingMessage;
+  /** transactionId null: outside a transaction, or the start not answered yet (see bindTransaction). */
+  meterValues(connectorId: number, transactionId: string | null, sample: MeterSample): OutgoingMessage;
+  /**
+   * transactionId null: the start was never confirmed (1.6 sends -1). closing: the reading at the
+   * stop, sent as the transaction's closing meter data (1.6: transactionData).
+   */
+  stopTransaction(transactionId: string | null, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason, closing?: MeterSample): OutgoingMessage;
   dataTransfer(vendorId: string, messageId: string | null, data: string | null): OutgoingMessage;
+
+  /**
+   * Late binding right before a call goes on the wire: a reading or stop queued while the start
+   * answer was still out carries the transaction id known by the time it is sent.
+   */
+  bindTransaction(meaning: CallMeaning, payload: JsonObject, transactionId: string | null): void;
 
   readBootAnswer(payload: JsonObject): BootAnswer;
   readAuthAnswer(payload: JsonObject): AuthAnswer;

@@ -1,4 +1,4 @@
-// The fleet: a piscina pool with one long-lived shard task per worker thread.
+// The fleet: a piscina pool with one long-lived worker-fleet task per worker thread.
 
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { initHistograms, mergeEncoded } from './histograms.js';
-import type { ShardMessage, ShardResult, ShardTask } from './shard.js';
+import type { WorkerFleetMessage, WorkerFleetResult, WorkerFleetTask } from './worker-fleet.js';
 import { wallNow } from './sim-clock.js';
 import type { FleetConfig, FleetCounters, FleetProgress, FleetResult, SteadyWindow, TruthSession } from './types.js';
 import { addCounters, emptyCounters } from './worker-metrics.js';
@@ -124,17 +124,17 @@ function fileCapacity(): { openFileLimit: number; maxChargers: number; explanati
 }
 
 /** The compiled worker file: next to this module (dist/), else <package root>/dist/sim/ (source run by vitest/tsx). */
-export function shardWorkerFile(): string {
-  const here = fileURLToPath(new URL('./shard-worker.js', import.meta.url));
+export function workerEntryFile(): string {
+  const here = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
   if (existsSync(here)) return pathToFileURL(here).href;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(path.join(dir, 'package.json'))) break;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error('fleet: cannot find the package root to locate dist/sim/shard-worker.js');
+    if (up === dir) throw new Error('fleet: cannot find the package root to locate dist/sim/worker-entry.js');
     dir = up;
   }
-  const built = path.join(dir, 'dist', 'sim', 'shard-worker.js');
+  const built = path.join(dir, 'dist', 'sim', 'worker-entry.js');
   if (!existsSync(built)) throw new Error(`fleet: ${built} is missing; build first with 'npm run build'`);
   return pathToFileURL(built).href;
 }
@@ -206,7 +206,7 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
 
   await initHistograms();
   const pool = new Piscina({
-    filename: shardWorkerFile(),
+    filename: workerEntryFile(),
     minThreads: workers,
     maxThreads: workers,
     concurrentTasksPerWorker: 1,
@@ -275,7 +275,7 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
-    const runs: Array<Promise<ShardResult>> = [];
+    const runs: Array<Promise<WorkerFleetResult>> = [];
     const drained: Array<Promise<void>> = [];
     for (let w = 0; w < workers; w++) {
       const slice = [];
@@ -288,7 +288,7 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
       ports.push(port1);
       drained.push(
         new Promise<void>((resolve) => {
-          port1.on('message', (m: ShardMessage) => {
+          port1.on('message', (m: WorkerFleetMessage) => {
             if (m.type === 'progress') onWorkerProgress(m.progress);
             else if (m.type === 'ready') onReady();
             else if (m.type === 'booted') onBooted();
@@ -297,7 +297,7 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
           port1.once('close', () => resolve());
         }),
       );
-      const task: ShardTask = {
+      const task: WorkerFleetTask = {
         workerId: w,
         config: { ...config, chargers: slice },
         localAddresses: addrs,
@@ -309,7 +309,7 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
         connectRatePerSec: connectRate / workers,
         awaitGo: true,
       };
-      runs.push(pool.run(task, { transferList: [port2] }) as Promise<ShardResult>);
+      runs.push(pool.run(task, { transferList: [port2] }) as Promise<WorkerFleetResult>);
     }
     if (opts.signal?.aborted) onAbort();
     const results = await Promise.all(runs);
@@ -359,7 +359,7 @@ export function defaultLeadMs(chargers: number, connectRatePerSec: number = DEFA
 }
 
 function steadyWindow(
-  results: ShardResult[],
+  results: WorkerFleetResult[],
   cpuStart: NodeJS.CpuUsage | null,
   cpuEnd: NodeJS.CpuUsage | null,
   span: { fromMs: number; toMs: number },
@@ -375,6 +375,7 @@ function steadyWindow(
     transactions: delta('transactions'),
     sessionsDone: delta('sessionsDone'),
     dropped: delta('dropped'),
+    turnedAway: delta('turnedAway'),
     cpuMicros: end.user - start.user + (end.system - start.system),
   };
 }

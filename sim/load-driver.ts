@@ -1,20 +1,18 @@
-// Shard-level load models. The per-connector Poisson model lives in each charger; the models
-// here decide WHEN a transaction starts for the whole shard and WHERE (which free connector):
+// Worker-fleet load models. The per-connector Poisson model lives in each charger; the models
+// here decide WHEN a transaction starts for the whole worker fleet and WHERE (which free connector):
 // - open (constant/ramping arrival rate): arrivals on a fixed plan; no free connector -> dropped;
 // - closed: a share of connectors loops plug-in -> charge -> unplug -> think.
 
 import { ArrivalSchedule } from './arrival-schedule.js';
-import type { Charger, Connector } from './charger.js';
+import { SameInstant, type Charger, type Connector } from './charger/index.js';
 import { Rng } from './prng.js';
 import type { ScheduledTarget, Scheduler } from './scheduler.js';
 import type { SimClock } from './sim-clock.js';
 import type { FleetConfig, LoadModel } from './types.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-/** Same-instant order as the chargers' own arrivals (after departures and commands). */
-const P_ARRIVAL = 3;
-const K_OPEN_ARRIVAL = 1;
-const K_CLOSED_ARRIVAL = 2;
+/** The kinds of event a load model plans (each model plans one kind; named for the reader). */
+const LoadEvent = { openArrival: 1, closedArrival: 2 } as const;
 
 export interface LoadDriver {
   /** Plans the first arrivals; call once, after the chargers exist. */
@@ -58,7 +56,7 @@ interface Slot {
 }
 
 /**
- * Free connectors of one shard, kept in a fixed order (the shard's chargers, then connectors).
+ * Free connectors of one worker fleet, kept in a fixed order (its chargers, then connectors).
  * A pick starts at a seeded random position and takes the next free connector from there, so
  * the choice depends only on the seed and on which connectors are free, never on the order in
  * which they became free (boot answers arrive in network order).
@@ -161,7 +159,7 @@ class OpenArrivals implements LoadDriver, ScheduledTarget {
   private plan(): void {
     if (this.nextSec === null) return;
     const simMs = this.nextSec * 1000;
-    this.ctx.scheduler.schedule(this.ctx.clock.wallAt(simMs), simMs, this, K_OPEN_ARRIVAL, null, P_ARRIVAL);
+    this.ctx.scheduler.schedule(this.ctx.clock.wallAt(simMs), simMs, this, LoadEvent.openArrival, null, SameInstant.arrival);
   }
 }
 
@@ -178,7 +176,7 @@ class ClosedLoop implements LoadDriver, ScheduledTarget {
     share: number,
     private readonly thinkTimeSec: number,
   ) {
-    // Spread the looping share evenly over the shard's connectors, in a fixed order.
+    // Spread the looping share evenly over the worker fleet's connectors, in a fixed order.
     let g = 0;
     const s = Math.min(1, Math.max(0, share));
     for (const ch of ctx.chargers) {
@@ -210,7 +208,7 @@ class ClosedLoop implements LoadDriver, ScheduledTarget {
     }
     if (at >= this.ctx.simEndSec) return;
     this.planned.add(connector);
-    this.ctx.scheduler.schedule(this.ctx.clock.wallAt(at * 1000), at * 1000, this, K_CLOSED_ARRIVAL, connector, P_ARRIVAL);
+    this.ctx.scheduler.schedule(this.ctx.clock.wallAt(at * 1000), at * 1000, this, LoadEvent.closedArrival, connector, SameInstant.arrival);
   }
 
   onScheduled(_kind: number, data: unknown, simMs: number): void {

@@ -4,8 +4,9 @@
 
 import WebSocket from 'ws';
 import type { DeadlineSweeper, HasDeadline } from './deadline-sweeper.js';
+import type { CallMeaning, OutgoingMessage } from './dialect.js';
+import type { ChargerFaults } from './faults/index.js';
 import { Fifo } from './fifo.js';
-import { OcppCallError } from './ocpp-errors.js';
 import {
   CALL,
   CALLERROR,
@@ -15,9 +16,10 @@ import {
   encodeCallError,
   encodeCallResult,
   FrameError,
+  OcppCallError,
   type JsonObject,
-} from './ocpp-framing.js';
-import type { SchemaValidator } from './ocpp-schemas.js';
+  type SchemaValidator,
+} from '../ocpp-j/index.js';
 import type { Rng } from './prng.js';
 import type { ScheduledTarget, Scheduler } from './scheduler.js';
 import type { SimClock } from './sim-clock.js';
@@ -26,11 +28,14 @@ import type { WorkerMetrics } from './worker-metrics.js';
 
 /** A CALL waiting to be sent or in flight. The handler's context travels with it (no closures). */
 export interface OutgoingCall {
+  /** What the call means to the charger (its answer is dispatched on this). */
+  meaning: CallMeaning;
+  /** The action name on the wire. */
   action: string;
   payload: JsonObject;
   /** Wall ms at which the plan wanted this call sent (latency is measured from here). */
   plannedWallMs: number;
-  /** Handler-defined context, e.g. the visit a StartTransaction belongs to. */
+  /** Handler-defined context, e.g. the visit a start call belongs to. */
   ctx: unknown;
   /** Fault injection: skip schema validation of this payload. */
   skipValidation: boolean;
@@ -77,9 +82,12 @@ export interface ConnectionOptions {
   zeroMask?: boolean;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** This charger's faults (sim/faults); null or absent: none. */
+  faults?: ChargerFaults | null;
 }
 
-const RECONNECT = 1;
+/** The one kind of event a connection plans. */
+const ConnectionEvent = { reconnect: 1 } as const;
 
 export type ConnectionState = 'closed' | 'connecting' | 'open';
 
@@ -91,17 +99,21 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
   private readonly queue = new Fifo<OutgoingCall>();
   private priority: OutgoingCall | null = null;
   private outstanding: OutgoingCall | null = null;
-  /** Until the charger is booted, only the priority slot (BootNotification) may be sent. */
+  /** Until the charger is booted, only the priority slot (the boot call) may be sent. */
   private ready = false;
   private seq = 0;
   private attempts = 0;
   private stopped = false;
   private wasOpen = false;
+  /** Consulted at connect, before each send and at each answer; null (no faults) costs a test per message. */
+  private readonly faults: ChargerFaults | null;
 
   constructor(
     private readonly opts: ConnectionOptions,
     private readonly handler: ConnectionHandler,
-  ) {}
+  ) {
+    this.faults = opts.faults ?? null;
+  }
 
   get isIdle(): boolean {
     return this.outstanding === null && this.priority === null && this.queue.length === 0;
@@ -111,7 +123,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
     return this.queue.length + (this.priority ? 1 : 0) + (this.outstanding ? 1 : 0);
   }
 
-  /** Opens the gate for ordinary calls (after BootNotification was accepted). */
+  /** Opens the gate for ordinary calls (after the boot call was accepted). */
   setReady(ready: boolean): void {
     this.ready = ready;
     if (ready) this.pump();
@@ -119,6 +131,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
 
   connect(): void {
     if (this.stopped || this.state !== 'closed') return;
+    if (this.faults !== null) this.faults.onConnect();
     const instance = ++this.instance;
     this.state = 'connecting';
     const ws = new WebSocket(
@@ -158,24 +171,24 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
   }
 
   /** Queues a CALL (sent when it reaches the front and the charger is ready). */
-  call(action: string, payload: JsonObject, plannedWallMs: number, ctx: unknown = null, resendOnReconnect = false): OutgoingCall {
-    const c = newCall(action, payload, plannedWallMs, ctx, resendOnReconnect);
+  call(m: OutgoingMessage, plannedWallMs: number, ctx: unknown = null, resendOnReconnect = false): OutgoingCall {
+    const c = newCall(m, plannedWallMs, ctx, resendOnReconnect);
     this.queue.push(c);
     this.pump();
     return c;
   }
 
-  /** Sends before anything queued, even before the charger is ready (BootNotification). */
-  callFirst(action: string, payload: JsonObject, plannedWallMs: number, ctx: unknown = null): OutgoingCall {
-    const c = newCall(action, payload, plannedWallMs, ctx, false);
+  /** Sends before anything queued, even before the charger is ready (the boot call). */
+  callFirst(m: OutgoingMessage, plannedWallMs: number, ctx: unknown = null): OutgoingCall {
+    const c = newCall(m, plannedWallMs, ctx, false);
     this.priority = c;
     this.pump();
     return c;
   }
 
   /** Fault injection: queue a call whose payload is not validated, or whose frame text is given verbatim. */
-  callUnchecked(action: string, payload: JsonObject, plannedWallMs: number, rawFrame: string | null = null, ctx: unknown = null): OutgoingCall {
-    const c = newCall(action, payload, plannedWallMs, ctx, false);
+  callUnchecked(m: OutgoingMessage, plannedWallMs: number, rawFrame: string | null = null, ctx: unknown = null): OutgoingCall {
+    const c = newCall(m, plannedWallMs, ctx, false);
     c.skipValidation = true;
     c.rawFrame = rawFrame;
     this.queue.push(c);
@@ -218,7 +231,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
   }
 
   onScheduled(kind: number): void {
-    if (kind === RECONNECT) this.connect();
+    if (kind === ConnectionEvent.reconnect) this.connect();
   }
 
   checkDeadline(now: number): void {
@@ -252,7 +265,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
       }
     }
     if (this.priority) {
-      // BootNotification is rebuilt on the next open.
+      // The boot call is rebuilt on the next open.
       this.priority = null;
     }
     this.handler.onClose();
@@ -268,7 +281,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
     const delay = exp / 2 + (exp / 2) * this.opts.rng.next();
     if (this.wasOpen) this.opts.metrics.counters.reconnects++;
     const wall = wallNow() + delay;
-    this.opts.scheduler.schedule(wall, this.opts.clock.simAt(wall), this, RECONNECT);
+    this.opts.scheduler.schedule(wall, this.opts.clock.simAt(wall), this, ConnectionEvent.reconnect);
   }
 
   private pump(): void {
@@ -282,6 +295,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
       }
       if (!c) return;
       this.handler.beforeSend(c);
+      if (this.faults !== null) this.faults.beforeCall(c);
       if (!c.skipValidation) {
         const bad = this.opts.validator.validate(c.action, 'req', c.payload);
         if (bad) {
@@ -338,6 +352,7 @@ export class OcppConnection implements ScheduledTarget, HasDeadline {
     const m = this.opts.metrics;
     m.counters.answered = (m.counters.answered ?? 0) + 1;
     m.record(c.action, now - c.plannedWallMs, now - c.sentWallMs);
+    if (this.faults !== null) this.faults.onAnswer(c, errorCode === null ? payload : null);
     if (errorCode === null && payload) {
       this.handler.onResult(c, payload);
     } else {
@@ -405,10 +420,11 @@ function zeroMask(mask: Buffer): void {
   mask[3] = 0;
 }
 
-function newCall(action: string, payload: JsonObject, plannedWallMs: number, ctx: unknown, resendOnReconnect: boolean): OutgoingCall {
+function newCall(m: OutgoingMessage, plannedWallMs: number, ctx: unknown, resendOnReconnect: boolean): OutgoingCall {
   return {
-    action,
-    payload,
+    meaning: m.meaning,
+    action: m.action,
+    payload: m.payload,
     plannedWallMs,
     ctx,
     skipValidation: false,

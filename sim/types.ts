@@ -1,8 +1,15 @@
 // Contracts between the fleet simulator and whoever drives it (the scenario runner).
 // The simulator knows nothing of the back end; it only speaks OCPP to a URL.
 
+import type { FaultConfig } from './faults/index.js';
+
+/** OCPP versions the simulated chargers speak. */
+export type OcppVersion = '1.6';
+
 export interface ChargerSpec {
   id: string;
+  /** The OCPP version this charger speaks (default '1.6'; see sim/dialects.ts). */
+  ocppVersion?: OcppVersion;
   connectors: number;
   /** EVSE limit per connector, watts. */
   maxPowerW: number;
@@ -78,6 +85,8 @@ export interface FleetConfig {
   arrivalSlice?: { index: number; count: number };
   /** Opt-in behaviours of chargers written by others (see ChargerBehaviour); absent = the fleet's own behaviour. */
   chargerBehaviour?: ChargerBehaviour;
+  /** Faults to inject (sim/faults; none defined yet); absent = none. */
+  faults?: FaultConfig;
 }
 
 /**
@@ -104,7 +113,7 @@ export interface ChargerBehaviour {
   crashAtMinutes?: number[];
   /** Share of chargers (0..1, default 1) that crash at each instant of crashAtMinutes: a seeded draw per charger and instant. */
   crashShare?: number;
-  /** Simulated seconds a crashed charger is down by plan (default 60): drivers who arrive then are dropped. */
+  /** Simulated seconds a crashed charger is down by plan (default 60): drivers who arrive then are turned away. */
   crashRebootSec?: number;
 }
 
@@ -136,6 +145,7 @@ export interface SteadyWindow {
   transactions: number;
   sessionsDone: number;
   dropped: number;
+  turnedAway: number;
   /** Fleet process CPU (all threads) inside the window, microseconds. */
   cpuMicros: number;
 }
@@ -177,7 +187,10 @@ export interface TruthSession {
   stopReason: 'Local' | 'EVDisconnected' | 'Remote' | 'Other';
   /** The reason exactly as sent in StopTransaction (e.g. 'SoftReset', 'DeAuthorized'; added by sim). */
   wireStopReason?: string;
-  /** Faults injected into this session's messages; empty for a clean session. */
+  /**
+   * The faults this session saw, one name each ('crash': the charger crashed under it); empty for
+   * a clean session. Injected faults (sim/faults) record themselves here too.
+   */
   faults: string[];
   /**
    * What the charger display was shown of the cost (OCPP 1.6 California Pricing messages), costs as
@@ -200,7 +213,13 @@ export interface FleetCounters {
   calls: number;
   callErrors: number; // CALLERROR answers received
   timeouts: number;
-  dropped: number; // work that could not start on time
+  /** Load models: work that could not start on time (an arrival that found no free connector on its worker). */
+  dropped: number;
+  /**
+   * Per-connector drivers: drivers who found their connector busy or the charger down after a
+   * crash, demand the site could not serve (a business figure, not a harness failure).
+   */
+  turnedAway: number;
   reconnects: number;
   transactions: number; // StartTransaction accepted
   /** CALLRESULT or CALLERROR received for one of our CALLs in time (added by sim). */

@@ -13,6 +13,7 @@ export function emptyCounters(): FleetCounters {
     callErrors: 0,
     timeouts: 0,
     dropped: 0,
+    turnedAway: 0,
     reconnects: 0,
     transactions: 0,
     answered: 0,

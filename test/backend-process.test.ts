@@ -1,7 +1,7 @@
 // Reading the embedded back end's resource use from /proc.
 import { describe, expect, it } from 'vitest';
 import { processDiskWriteBytes, usageBetween, writeBytesOf } from '../scenarios/backend-process.js';
-import { averageWaiting, processRunQueueWaitMicros, runQueueWaitNsOf } from '../scenarios/run-queue.js';
+import { averageWaiting, processRunQueueWaitMicros, runQueueWaitNsOf } from '../scenarios/cpu-wait.js';
 
 const PROC_IO = `rchar: 4096
 wchar: 123456

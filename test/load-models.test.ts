@@ -135,7 +135,7 @@ function config(load: LoadModel, o: { chargers: number; connectors: number; seco
     speed: 60,
     durationSimSec: o.seconds * 60,
     ev: { capacityWh: [40_000, 80_000], initialSocPct: [10, 50], targetSocPct: [80, 100], maxPowerW: [7_000, 11_000] },
-    // Session length of the shard-level models: one sim minute = one wall second at 60x.
+    // Session length of the worker-fleet models: one sim minute = one wall second at 60x.
     drivers: { arrivalsPerConnectorPerHour: 0, dwellMinutes: [1, 1] },
     meterValueSampleIntervalSec: 300,
     callTimeoutMs: 5000,

@@ -201,7 +201,7 @@ describe('chargerBehaviour crash', () => {
     expect(plugIns.filter((s) => s >= S && s < S + REBOOT)).toEqual([]);
     expect(plugIns.filter((s) => s < S).length).toBeGreaterThan(0);
     expect(plugIns.filter((s) => s >= S + REBOOT).length).toBeGreaterThan(0);
-    expect(r.counters.dropped).toBeGreaterThan(0);
+    expect(r.counters.turnedAway).toBeGreaterThan(0);
   });
 
   it('is deterministic: the same seed gives the same truth', async () => {
@@ -209,7 +209,7 @@ describe('chargerBehaviour crash', () => {
     const again = await runFleet(fleetConfig(c.url, { chargerBehaviour: { crashAtMinutes: [CRASH_MINUTE], crashRebootSec: REBOOT } }));
     const untilTx = (t: TruthSession) => ({ ...t, transactionId: null });
     expect(again.truth.map(untilTx)).toEqual(first.r.truth.map(untilTx));
-    expect(again.counters.dropped).toBe(first.r.counters.dropped);
+    expect(again.counters.turnedAway).toBe(first.r.counters.turnedAway);
   }, 30_000);
 
   it('with a slow CSMS (Authorize and StartTransaction answered 150 ms = 90 sim s late) every session is still billable exactly from the wire', async () => {

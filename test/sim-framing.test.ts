@@ -9,8 +9,8 @@ import {
   encodeCallError,
   encodeCallResult,
   FrameError,
-} from '../sim/ocpp-framing.js';
-import { schemaValidator, SchemaValidator } from '../sim/ocpp-schemas.js';
+} from '../ocpp-j/index.js';
+import { schemaValidator, SchemaValidator } from '../ocpp-j/index.js';
 
 describe('OCPP-J framing', () => {
   it('round-trips CALL, CALLRESULT and CALLERROR', () => {

@@ -1,6 +1,6 @@
 // The charger's OCPP configuration keys (GetConfiguration / ChangeConfiguration).
 
-import { SUPPORTED_MEASURANDS, type ConfigurationEntry, type Measurand } from './dialect.js';
+import { SUPPORTED_MEASURANDS, type ConfigurationEntry, type Measurand } from '../dialect.js';
 
 export type ChangeOutcome = 'Accepted' | 'Rejected' | 'NotSupported';
 

@@ -1,4 +1,4 @@
-// How long a process's threads were ready to run but waited for a core (Linux schedstat). On a
+// CPU wait: how long a process's threads were ready to run but waited for a core (Linux schedstat's run-queue wait). On a
 // machine short of CPU every answer waits in a run queue somewhere, whatever the code does, so
 // a run's latency is read next to this figure.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Ocpp16ErrorCode } from './ocpp-errors.js';
+import type { Ocpp16ErrorCode } from './errors.js';
 
 export type SchemaProtocol = 'ocpp1.6' | 'ocpp2.0.1';
 

@@ -1,22 +1,23 @@
-// One shard of the fleet: the chargers one worker thread hosts, run as ONE long-lived task.
+// One worker fleet: the chargers one worker thread hosts, run as ONE long-lived task.
 // Progress (counters + latency deltas) goes out over a MessagePort every wall second; the
 // result (truth + final histograms) is the task's return value.
 
 import type { MessagePort } from 'node:worker_threads';
-import { Charger } from './charger.js';
+import { Charger } from './charger/index.js';
 import { DeadlineSweeper } from './deadline-sweeper.js';
-import { ocpp16 } from './dialect-ocpp16.js';
+import { dialectFor } from './dialects.js';
+import { faultPlanFor } from './faults/index.js';
 import { initHistograms, usingWasm } from './histograms.js';
 import { loadDriverFor, type LoadDriver } from './load-driver.js';
-import { schemaValidator } from './ocpp-schemas.js';
+import { schemaValidator } from '../ocpp-j/index.js';
 import { Scheduler } from './scheduler.js';
 import { SimClock, wallNow } from './sim-clock.js';
 import type { ChargerSpec, FleetConfig, FleetCounters, FleetProgress, TruthSession } from './types.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
-export interface ShardTask {
+export interface WorkerFleetTask {
   workerId: number;
-  /** The fleet configuration; `chargers` holds only this shard's chargers. */
+  /** The fleet configuration; `chargers` holds only this worker fleet's chargers. */
   config: FleetConfig;
   /** Source address per charger (same order as config.chargers); undefined = let the OS choose. */
   localAddresses: Array<string | undefined>;
@@ -29,9 +30,9 @@ export interface ShardTask {
   /** Progress goes out here; a { type: 'stop' } message ends the run early. */
   port?: MessagePort;
   progressIntervalMs?: number;
-  /** Number of shards in the fleet (open-model arrivals are dealt round-robin over them). Default 1. */
+  /** Number of worker fleets in the fleet (open-model arrivals are dealt round-robin over them). Default 1. */
   workers?: number;
-  /** New connections per wall second for this shard; default: all at once. */
+  /** New connections per wall second for this worker fleet; default: all at once. */
   connectRatePerSec?: number;
   /**
    * Post { type: 'ready' } once set up and wait for { type: 'go', startWallMs } before creating
@@ -41,7 +42,7 @@ export interface ShardTask {
   awaitGo?: boolean;
 }
 
-export interface ShardResult {
+export interface WorkerFleetResult {
   workerId: number;
   counters: FleetCounters;
   latency: Record<string, string>;
@@ -55,7 +56,7 @@ export interface ShardResult {
 }
 
 /** Worker -> main over the task's port; 'done' follows the last progress. */
-export type ShardMessage =
+export type WorkerFleetMessage =
   | { type: 'progress'; progress: FleetProgress }
   | { type: 'done' }
   | { type: 'ready' }
@@ -65,10 +66,9 @@ const SETTLE_POLL_MS = 20;
 const SOCKET_CLOSE_WAIT_MS = 1000;
 const CONNECT_BATCH_MS = 20;
 
-export async function runShard(task: ShardTask): Promise<ShardResult> {
+export async function runWorkerFleet(task: WorkerFleetTask): Promise<WorkerFleetResult> {
   await initHistograms();
   const { config } = task;
-  const validator = schemaValidator(ocpp16.protocol);
   // The main thread may set sim start only once every worker is up, so worker start-up does not eat the lead time.
   const twoPhase = task.awaitGo === true && task.port !== undefined;
   const provisionalStartWallMs = twoPhase ? await readyAndWaitForGo(task.port!, task.startWallMs) : task.startWallMs;
@@ -85,44 +85,36 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     metrics.error(`internal:${err instanceof Error ? err.message.slice(0, 80) : String(err)}`);
   };
 
+  // One plan per worker fleet, from the seed: the same faults whatever the split over workers.
+  const faults = faultPlanFor(config.seed, config.faults);
   let driver: LoadDriver | null = null;
-  const shardLevelLoad = config.load !== undefined && config.load.kind !== 'per-connector-poisson';
-  const chargers = config.chargers.map(
-    (spec: ChargerSpec, i: number) =>
-      new Charger(spec, {
-        config,
-        scheduler,
-        clock,
-        metrics,
-        sweeper,
-        validator,
-        dialect: ocpp16,
-        simEndSec,
-        gracefulStop: shardLevelLoad,
-        onTruth: (t) => truth.push(t),
-        onConnectorFree: shardLevelLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
-        localAddress: task.localAddresses[i],
-      }),
-  );
+  const workerFleetLoad = config.load !== undefined && config.load.kind !== 'per-connector-poisson';
+  const chargers = config.chargers.map((spec: ChargerSpec, i: number) => {
+    const dialect = dialectFor(spec.ocppVersion);
+    return new Charger(spec, {
+      config,
+      scheduler,
+      clock,
+      metrics,
+      sweeper,
+      validator: schemaValidator(dialect.protocol),
+      dialect,
+      simEndSec,
+      gracefulStop: workerFleetLoad,
+      onTruth: (t) => truth.push(t),
+      onConnectorFree: workerFleetLoad ? (ch, c, sec) => driver?.onConnectorFree(ch, c, sec) : undefined,
+      localAddress: task.localAddresses[i],
+      faults,
+    });
+  });
 
-  let wake: (() => void) | null = null;
   const port = task.port;
-  const progress = (): void => {
-    if (!port) return;
-    const p: FleetProgress = {
-      workerId: task.workerId,
-      wallMs: Math.round(wallNow() - task.fleetStartWallMs),
-      simTime: SimClock.iso(Math.floor(Math.min(clock.nowSim(), simEndSec * 1000))),
-      counters: { ...metrics.counters },
-      latencyDelta: metrics.takeLatencyDeltas(),
-    };
-    port.postMessage({ type: 'progress', progress: p } satisfies ShardMessage);
-  };
-  let stopRequested = false;
+  const progress = progressReporter(task, clock, metrics, simEndSec);
+  const stop: StopRequest = { requested: false, wake: null };
   port?.on('message', (m: { type?: string }) => {
     if (m && m.type === 'stop') {
-      stopRequested = true;
-      wake?.();
+      stop.requested = true;
+      stop.wake?.();
     }
   });
   const progressTimer = setInterval(progress, task.progressIntervalMs ?? 1000);
@@ -131,7 +123,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   driver = loadDriverFor({ config, scheduler, clock, metrics, simEndSec, workerId: task.workerId, workers: task.workers ?? 1, chargers });
   const connectTimer = startRamp(chargers, task.connectRatePerSec);
   if (twoPhase) {
-    const agreedStartWallMs = await awaitStart(task.port!, chargers, provisionalStartWallMs, () => stopRequested);
+    const agreedStartWallMs = await awaitStart(task.port!, chargers, provisionalStartWallMs, () => stop.requested);
     const shiftMs = agreedStartWallMs - clock.startWallMs;
     clock.startAt(agreedStartWallMs);
     // What was planned on the provisional start (heartbeats, boot retries) moves with it.
@@ -141,64 +133,12 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   for (const c of chargers) c.begin();
   driver?.start();
 
-  // The steady window: from the end of the warm-up to the end of arrivals.
-  let steadyStart: FleetCounters | undefined;
-  let steadyEnd: FleetCounters | undefined;
-  const warmUpMs = Math.max(0, config.warmUpMs ?? 0);
-  const warmUpTimer = setTimeout(
-    () => {
-      if (warmUpMs > 0) metrics.discardTotals();
-      steadyStart = { ...metrics.counters };
-    },
-    Math.max(0, startWallMs + warmUpMs - wallNow()),
-  );
-  const endSteady = (): void => {
-    clearTimeout(warmUpTimer);
-    if (steadyStart && !steadyEnd) steadyEnd = { ...metrics.counters };
-  };
-
-  // Sleep until the planned end, then until everything is answered (or the drain timeout).
-  // An abort ends the plan at the current instant: drivers stop and unplug, then the same drain.
-  let endWall = clock.wallAt(simEndSec * 1000);
-  let drainDeadline = endWall + task.drainTimeoutMs;
-  let drainFromDepartures = false;
-  await new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | null = null;
-    const check = (): void => {
-      timer = null;
-      const now = wallNow();
-      if (now >= endWall) endSteady();
-      if (now >= endWall && !drainFromDepartures) {
-        // No driver arrives any more: the drain lasts until the last planned departure (graceful stop).
-        drainFromDepartures = true;
-        const last = chargers.reduce((m, c) => Math.max(m, c.lastPlannedDepartureSec()), -Infinity);
-        if (Number.isFinite(last)) drainDeadline = Math.max(drainDeadline, clock.wallAt(last * 1000) + task.drainTimeoutMs);
-      }
-      if (now >= drainDeadline || (now >= endWall && chargers.every((c) => c.settled))) {
-        wake = null;
-        resolve();
-        return;
-      }
-      timer = setTimeout(check, now < endWall ? Math.min(endWall - now + 1, 250) : SETTLE_POLL_MS);
-    };
-    wake = () => {
-      const now = wallNow();
-      if (now < endWall) {
-        const sec = Math.ceil(clock.simAt(now) / 1000);
-        for (const c of chargers) c.endNow(sec);
-        endWall = now;
-        drainDeadline = now + task.drainTimeoutMs;
-      }
-      if (timer) clearTimeout(timer);
-      check();
-    };
-    if (stopRequested) wake();
-    else check();
-  });
+  const steady = new SteadyWindowRecorder(metrics, startWallMs, Math.max(0, config.warmUpMs ?? 0));
+  await runUntilDrained(chargers, clock, simEndSec, task.drainTimeoutMs, () => steady.end(), stop);
 
   clearTimeout(connectTimer.timer ?? undefined);
   connectTimer.stopped = true;
-  endSteady();
+  steady.end();
   for (const c of chargers) if (!c.settled) metrics.error('unsettledAtDrainTimeout');
   scheduler.stop();
   sweeper.stop();
@@ -209,7 +149,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   progress();
 
   const finals = metrics.finalHistograms();
-  const result: ShardResult = {
+  const result: WorkerFleetResult = {
     workerId: task.workerId,
     counters: { ...metrics.counters },
     latency: finals.latency,
@@ -217,12 +157,104 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     truth,
     errors: { ...metrics.errors },
     wasmHistograms: usingWasm(),
-    steadyStart: steadyEnd ? steadyStart : undefined,
-    steadyEnd,
+    steadyStart: steady.endCounters ? steady.startCounters : undefined,
+    steadyEnd: steady.endCounters,
   };
   metrics.dispose();
-  port?.postMessage({ type: 'done' } satisfies ShardMessage);
+  port?.postMessage({ type: 'done' } satisfies WorkerFleetMessage);
   return result;
+}
+
+/** Posts this worker fleet's progress (counters and latency deltas since the last one) on the task's port. */
+function progressReporter(task: WorkerFleetTask, clock: SimClock, metrics: WorkerMetrics, simEndSec: number): () => void {
+  const port = task.port;
+  return (): void => {
+    if (!port) return;
+    const p: FleetProgress = {
+      workerId: task.workerId,
+      wallMs: Math.round(wallNow() - task.fleetStartWallMs),
+      simTime: SimClock.iso(Math.floor(Math.min(clock.nowSim(), simEndSec * 1000))),
+      counters: { ...metrics.counters },
+      latencyDelta: metrics.takeLatencyDeltas(),
+    };
+    port.postMessage({ type: 'progress', progress: p } satisfies WorkerFleetMessage);
+  };
+}
+
+/** The steady window: counters from the end of the warm-up to the end of arrivals. */
+class SteadyWindowRecorder {
+  startCounters: FleetCounters | undefined;
+  endCounters: FleetCounters | undefined;
+  private readonly warmUpTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly metrics: WorkerMetrics,
+    startWallMs: number,
+    warmUpMs: number,
+  ) {
+    this.warmUpTimer = setTimeout(
+      () => {
+        if (warmUpMs > 0) metrics.discardTotals();
+        this.startCounters = { ...metrics.counters };
+      },
+      Math.max(0, startWallMs + warmUpMs - wallNow()),
+    );
+  }
+
+  /** Arrivals ended (or the run did): the window closes, if it opened. */
+  end(): void {
+    clearTimeout(this.warmUpTimer);
+    if (this.startCounters && !this.endCounters) this.endCounters = { ...this.metrics.counters };
+  }
+}
+
+/** An early end asked for by the main thread; `wake` is set while the run waits for its end. */
+interface StopRequest {
+  requested: boolean;
+  wake: (() => void) | null;
+}
+
+/**
+ * Sleeps until the planned end, then until everything is answered (or the drain timeout).
+ * An abort ends the plan at the current instant: drivers stop and unplug, then the same drain.
+ */
+function runUntilDrained(chargers: Charger[], clock: SimClock, simEndSec: number, drainTimeoutMs: number, endSteady: () => void, stop: StopRequest): Promise<void> {
+  let endWall = clock.wallAt(simEndSec * 1000);
+  let drainDeadline = endWall + drainTimeoutMs;
+  let drainFromDepartures = false;
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | null = null;
+    const check = (): void => {
+      timer = null;
+      const now = wallNow();
+      if (now >= endWall) endSteady();
+      if (now >= endWall && !drainFromDepartures) {
+        // No driver arrives any more: the drain lasts until the last planned departure (graceful stop).
+        drainFromDepartures = true;
+        const last = chargers.reduce((m, c) => Math.max(m, c.lastPlannedDepartureSec()), -Infinity);
+        if (Number.isFinite(last)) drainDeadline = Math.max(drainDeadline, clock.wallAt(last * 1000) + drainTimeoutMs);
+      }
+      if (now >= drainDeadline || (now >= endWall && chargers.every((c) => c.settled))) {
+        stop.wake = null;
+        resolve();
+        return;
+      }
+      timer = setTimeout(check, now < endWall ? Math.min(endWall - now + 1, 250) : SETTLE_POLL_MS);
+    };
+    stop.wake = () => {
+      const now = wallNow();
+      if (now < endWall) {
+        const sec = Math.ceil(clock.simAt(now) / 1000);
+        for (const c of chargers) c.endNow(sec);
+        endWall = now;
+        drainDeadline = now + drainTimeoutMs;
+      }
+      if (timer) clearTimeout(timer);
+      check();
+    };
+    if (stop.requested) stop.wake();
+    else check();
+  });
 }
 
 /** Says 'ready' and resolves with the sim start the main thread sends with 'go' (or `fallback` on 'stop'). */
@@ -234,7 +266,7 @@ function readyAndWaitForGo(port: MessagePort, fallback: number): Promise<number>
       resolve(m.type === 'go' && typeof m.startWallMs === 'number' ? m.startWallMs : fallback);
     };
     port.on('message', onGo);
-    port.postMessage({ type: 'ready' } satisfies ShardMessage);
+    port.postMessage({ type: 'ready' } satisfies WorkerFleetMessage);
   });
 }
 
@@ -259,7 +291,7 @@ async function awaitStart(port: MessagePort, chargers: Charger[], provisionalSta
       resolve(m.type === 'start' && typeof m.startWallMs === 'number' ? m.startWallMs : wallNow());
     };
     port.on('message', onStart);
-    port.postMessage({ type: 'booted' } satisfies ShardMessage);
+    port.postMessage({ type: 'booted' } satisfies WorkerFleetMessage);
   });
 }
 

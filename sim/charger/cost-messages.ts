@@ -1,7 +1,7 @@
 // What a charger display is shown of the cost: OCPP 1.6 "California Pricing" DataTransfer
 // messages (vendorId org.openchargealliance.costmsg). Reads and checks the `data` JSON and keeps
 // costs as the exact decimal text received ("5.10" stays "5.10").
-import type { TruthSession } from './types.js';
+import type { TruthSession } from '../types.js';
 
 export const COST_VENDOR_ID = 'org.openchargealliance.costmsg';
 
@@ -9,8 +9,8 @@ export type SessionDisplay = NonNullable<TruthSession['display']>;
 
 export type CostMessage =
   | { kind: 'userPrice'; idToken: string; priceText: string }
-  | { kind: 'runningCost'; transactionId: number; timestamp: string; cost: string; meterWh: number }
-  | { kind: 'finalCost'; transactionId: number; cost: string; priceText?: string; qrCodeText?: string };
+  | { kind: 'runningCost'; transactionId: string; timestamp: string; cost: string; meterWh: number }
+  | { kind: 'finalCost'; transactionId: string; cost: string; priceText?: string; qrCodeText?: string };
 
 export type CostMessageReading = { ok: true; message: CostMessage } | { ok: false; status: 'Rejected' | 'UnknownMessageId' };
 
@@ -40,12 +40,12 @@ export function readCostMessage(messageId: string | null, data: string | null): 
       if (!isTransactionId(o.transactionId) || cost === null || typeof ts !== 'string' || Number.isNaN(Date.parse(ts))) return rejected;
       if (typeof o.meterValue !== 'number' || !Number.isInteger(o.meterValue) || o.meterValue < 0) return rejected;
       if (o.state !== undefined && o.state !== 'Charging' && o.state !== 'Idle') return rejected;
-      return { ok: true, message: { kind: 'runningCost', transactionId: o.transactionId, timestamp: ts, cost, meterWh: o.meterValue } };
+      return { ok: true, message: { kind: 'runningCost', transactionId: String(o.transactionId), timestamp: ts, cost, meterWh: o.meterValue } };
     }
     case 'FinalCost': {
       const cost = rawCost(data, o.cost);
       if (!isTransactionId(o.transactionId) || cost === null || !optText(o.priceText) || !optText(o.qrCodeText)) return rejected;
-      const message: CostMessage = { kind: 'finalCost', transactionId: o.transactionId, cost };
+      const message: CostMessage = { kind: 'finalCost', transactionId: String(o.transactionId), cost };
       if (o.priceText !== undefined) message.priceText = o.priceText;
       if (o.qrCodeText !== undefined) message.qrCodeText = o.qrCodeText;
       return { ok: true, message };
@@ -53,6 +53,7 @@ export function readCostMessage(messageId: string | null, data: string | null): 
   }
 }
 
+/** An integer, as 1.6 transaction ids are; kept as text like the charger's own ids. */
 function isTransactionId(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
