@@ -2,19 +2,19 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { TariffValidationError, validateTariff } from './billing/tariff-validation.js';
 import { isValidTimeZone } from './billing/local-time.js';
-import type { LocationRec } from './cdr.js';
-import { DEFAULT_PARTY } from './cdr.js';
+import type { LocationRec } from './cdrs/cdr.js';
+import { DEFAULT_PARTY } from './cdrs/cdr.js';
 import { ApiError } from './api-error.js';
-import { correctCdr, type CorrectionRequest } from './cdr-corrections.js';
-import type { ChargerRec, Csms, TokenRec, TokenStatus } from './csms.js';
-import { invoicePdf, statementPdf } from './invoice-pdf.js';
-import { invoiceHtml, statementHtml } from './invoice-html.js';
-import { loadInvoice, loadStatement, type CostLineRow, type StatementQuery } from './invoices.js';
+import { correctCdr, type CorrectionRequest } from './cdrs/corrections.js';
+import type { ChargerRec, Csms, TokenRec, TokenStatus } from './core/csms.js';
+import { invoicePdf, statementPdf } from './invoicing/invoice-pdf.js';
+import { invoiceHtml, statementHtml } from './invoicing/invoice-html.js';
+import { loadInvoice, loadStatement, type CostLineRow, type StatementQuery } from './invoicing/invoices.js';
 import { createOcpiRouter, listCdrs, listTariffs, type OcpiOptions } from './ocpi-api.js';
-import type { OcppEndpoint } from './ocpp-server.js';
-import { costDimensions } from './session-billing.js';
+import type { OcppEndpoint } from './ocpp/endpoint.js';
+import { costDimensions } from './core/session-billing.js';
 import type { Store } from './store/store.js';
-import { SCOPE_PRECEDENCE, type AssignmentScope } from './tariff-assignments.js';
+import { SCOPE_PRECEDENCE, type AssignmentScope } from './core/tariff-assignments.js';
 
 const bad = (field: string, message: string): ApiError => new ApiError(400, 'invalid-request', message, field);
 

@@ -4,7 +4,7 @@
 // token auth: "Authorization: Token <base64 of the token>".
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { publishedTariff, type OcpiParty } from './cdr.js';
+import { publishedTariff, type OcpiParty } from './cdrs/cdr.js';
 import type { Tariff } from './billing/ocpi.js';
 import type { Store } from './store/store.js';
 

@@ -5,11 +5,11 @@ import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PARTY } from './cdr.js';
-import { Csms } from './csms.js';
+import { DEFAULT_PARTY } from './cdrs/cdr.js';
+import { Csms } from './core/csms.js';
 import { createApi } from './http-api.js';
-import { OcppEndpoint } from './ocpp-server.js';
-import { RunningCostNotifier, type CompletedSessionRow } from './running-cost.js';
+import { OcppEndpoint } from './ocpp/endpoint.js';
+import { RunningCostNotifier, type CompletedSessionRow } from './cost-display/running-cost.js';
 import { Store, type StoreStats } from './store/store.js';
 
 export interface BackendOptions {

@@ -22,9 +22,9 @@ vi.mock('../backend/billing/pricing.js', () => ({
   },
 }));
 
-const { billSession, chargingStateOf } = await import('../backend/session-billing.js');
+const { billSession, chargingStateOf } = await import('../backend/core/session-billing.js');
 const { Store } = await import('../backend/store/store.js');
-const { Csms } = await import('../backend/csms.js');
+const { Csms } = await import('../backend/core/csms.js');
 const { startBackend } = await import('../backend/server.js');
 
 const tariff: Tariff = {

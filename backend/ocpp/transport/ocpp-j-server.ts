@@ -13,7 +13,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError } from 'ocpp-rpc';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { StrictValidator } from './ocpp-validator.js';
+import type { StrictValidator } from './validator.js';
 
 const OCPP16 = 'ocpp1.6';
 

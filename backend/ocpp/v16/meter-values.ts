@@ -1,8 +1,8 @@
 // OCPP 1.6 sampled values: defaults, unit normalisation, and what billing needs from them.
-import { Dec } from './billing/money.js';
-import type { MeterReading } from './billing/periods.js';
-import { isCanonicalUtc } from './billing/local-time.js';
-import { resolutionOf } from './billing/registers.js';
+import { Dec } from '../../billing/money.js';
+import type { MeterReading } from '../../billing/periods.js';
+import { isCanonicalUtc } from '../../billing/local-time.js';
+import { resolutionOf } from '../../billing/registers.js';
 
 export interface SampledValue16 {
   value: string;

@@ -1,14 +1,14 @@
 // The OCPP endpoint: each charger's calls bound to the CSMS core over the OCPP-J transport
-// (strict validation of every call and every answer, see ocpp-transport.ts). Connections are
+// (strict validation of every call and every answer, see transport/ocpp-j-server.ts). Connections are
 // tracked by instance: a charger may reconnect before the server has seen its old socket close.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError } from 'ocpp-rpc';
-import { OcppRequestError, type Csms } from './csms.js';
-import { ocpp16Validator } from './ocpp-validator.js';
-import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from './running-cost.js';
-import { OcppJServer, type OcppJConnection, type RefusedUpgrade, type UpgradeRefusal } from './ocpp-transport.js';
-import type { DataTransferConf } from './vendors.js';
+import { OcppRequestError, type Csms } from '../core/csms.js';
+import { ocpp16Validator } from './transport/validator.js';
+import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from '../cost-display/running-cost.js';
+import { OcppJServer, type OcppJConnection, type RefusedUpgrade, type UpgradeRefusal } from './transport/ocpp-j-server.js';
+import type { DataTransferConf } from './v16/data-transfer-registry.js';
 
 /** Runs after a charger's message was answered, with its result; chosen before the handler runs. */
 type AfterAnswer = ((result: any) => void) | null;

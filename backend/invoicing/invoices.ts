@@ -3,7 +3,7 @@
 // Line amounts are the engine's unrounded 4-decimal subtotals; totals are the session totals,
 // rounded once (half-up) to the currency's minor unit as the tariff rules say.
 import { Decimal } from 'decimal.js';
-import type { Store } from './store/store.js';
+import type { Store } from '../store/store.js';
 
 export interface InvoiceItem {
   kind: 'energy' | 'charging-time' | 'parking-time' | 'flat-fee' | 'reservation' | 'price-limit';

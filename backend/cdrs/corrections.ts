@@ -1,14 +1,14 @@
 // Correcting a CDR: a credit CDR for it plus a new CDR, committed together. The corrected CDR
 // is never touched. The new CDR is re-priced with another tariff (by id: its version valid at
 // the session start; or given whole) and/or from corrected meter registers.
-import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
-import { validateTariff } from './billing/tariff-validation.js';
+import type { ChargingPeriod, CostBreakdown, Tariff } from '../billing/ocpi.js';
+import { validateTariff } from '../billing/tariff-validation.js';
 import { buildCdr, cdrTotals, creditCdr, publishedTariff, type OcpiCdr } from './cdr.js';
-import type { Csms } from './csms.js';
-import { readingOf, type MeterValue16 } from './meter.js';
-import { billSession, chargingStateOf, repriceSession } from './session-billing.js';
-import type { Store } from './store/store.js';
-import { ApiError } from './api-error.js';
+import type { Csms } from '../core/csms.js';
+import { readingOf, type MeterValue16 } from '../ocpp/v16/meter-values.js';
+import { billSession, chargingStateOf, repriceSession } from '../core/session-billing.js';
+import type { Store } from '../store/store.js';
+import { ApiError } from '../api-error.js';
 
 export interface CorrectionRequest {
   tariffId?: string;

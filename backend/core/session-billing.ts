@@ -2,11 +2,11 @@
 // Given what a charger reported during a session, build the PeriodInput, call
 // buildChargingPeriods and priceSession, and return what the store keeps. Pure and
 // synchronous: it runs while the StopTransaction unit of work is being assembled.
-import { Dec } from './billing/money.js';
-import { buildChargingPeriods, type MeterReading, type StateChange } from './billing/periods.js';
-import { fallIsRounding, registerValue, resolutionOf, settleRegisters } from './billing/registers.js';
-import { priceSession } from './billing/pricing.js';
-import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
+import { Dec } from '../billing/money.js';
+import { buildChargingPeriods, type MeterReading, type StateChange } from '../billing/periods.js';
+import { fallIsRounding, registerValue, resolutionOf, settleRegisters } from '../billing/registers.js';
+import { priceSession } from '../billing/pricing.js';
+import type { ChargingPeriod, CostBreakdown, Tariff } from '../billing/ocpi.js';
 
 /** Connector statuses that switch the session between TIME (charging) and PARKING_TIME. */
 export function chargingStateOf(status: string): boolean | null {

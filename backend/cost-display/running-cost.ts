@@ -3,12 +3,12 @@
 // during a transaction, FinalCost once the stop is committed. Every message goes out after the
 // charger's own message was answered, one at a time per charger, and never holds anything up.
 import { Decimal } from 'decimal.js';
-import type { Tariff } from './billing/ocpi.js';
-import type { IdTagInfo, OpenSessionView } from './csms.js';
-import type { MeterValue16 } from './meter.js';
+import type { Tariff } from '../billing/ocpi.js';
+import type { IdTagInfo, OpenSessionView } from '../core/csms.js';
+import type { MeterValue16 } from '../ocpp/v16/meter-values.js';
 import { displayMoney, headlineComponents, latestUnitPrice, priceInclVat, tariffPriceText } from './price-text.js';
-import { billSession } from './session-billing.js';
-import type { DataTransferConf } from './vendors.js';
+import { billSession } from '../core/session-billing.js';
+import type { DataTransferConf } from '../ocpp/v16/data-transfer-registry.js';
 
 export const COST_VENDOR_ID = 'org.openchargealliance.costmsg';
 export type CostMessageId = 'SetUserPrice' | 'RunningCost' | 'FinalCost';

@@ -1,17 +1,17 @@
 // The reference CSMS core: OCPP 1.6 message handling, in-memory state for the hot path
 // (chargers, tokens, tariffs, active sessions), and the units of work it commits. The
-// endpoint lives in ocpp-server.ts (its transport in ocpp-transport.ts); the HTTP API in http-api.ts.
-import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
-import type { MeterReading, StateChange } from './billing/periods.js';
-import { tariffValidAt } from './billing/pricing.js';
-import { buildCdr, cdrLocation, cdrTotals, DEFAULT_PARTY, publishedTariff, type AuthMethod, type LocationRec, type OcpiParty } from './cdr.js';
-import { Dec } from './billing/money.js';
-import { energyWh, isoUtc, readingOf, type MeterValue16 } from './meter.js';
+// endpoint lives in ocpp/endpoint.ts (its transport in ocpp/transport/); the HTTP API in http-api.ts.
+import type { ChargingPeriod, CostBreakdown, Tariff } from '../billing/ocpi.js';
+import type { MeterReading, StateChange } from '../billing/periods.js';
+import { tariffValidAt } from '../billing/pricing.js';
+import { buildCdr, cdrLocation, cdrTotals, DEFAULT_PARTY, publishedTariff, type AuthMethod, type LocationRec, type OcpiParty } from '../cdrs/cdr.js';
+import { Dec } from '../billing/money.js';
+import { energyWh, isoUtc, readingOf, type MeterValue16 } from '../ocpp/v16/meter-values.js';
 import { billSession, chargingStateOf, vatSummary } from './session-billing.js';
-import type { Store } from './store/store.js';
-import type { Op } from './store/write-queue.js';
+import type { Store } from '../store/store.js';
+import type { Op } from '../store/write-queue.js';
 import { connectorTarget, TariffAssignments, type AssignmentScope, type TableScope, type TariffAssignment } from './tariff-assignments.js';
-import { dataTransfer, type DataTransferConf, type DataTransferReq } from './vendors.js';
+import { dataTransfer, type DataTransferConf, type DataTransferReq } from '../ocpp/v16/data-transfer-registry.js';
 
 export type TokenStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid';
 
