@@ -152,7 +152,17 @@ export async function correctCdr(csms: Csms, store: Store, cdrId: string, req: C
   });
   const op = (c: OcpiCdr) => {
     const t = cdrTotals(c);
-    return store.op('cdr', [c.id, row.session_id, c.credit ? 1 : 0, c.credit_reference_id ?? null, now, c.currency, t.excl, t.incl, JSON.stringify(c)]);
+    return store.writes.cdr({
+      id: c.id,
+      sessionId: row.session_id,
+      credit: c.credit ? 1 : 0,
+      creditReferenceId: c.credit_reference_id ?? null,
+      lastUpdated: now,
+      currency: c.currency,
+      totalExclVat: t.excl,
+      totalInclVat: t.incl,
+      json: JSON.stringify(c),
+    });
   };
   try {
     await store.commit(op(credit), op(cdr));

@@ -324,7 +324,7 @@ export class Csms {
   ensureCharger(chargerId: string): void {
     if (this.chargers.has(chargerId)) return;
     this.chargers.set(chargerId, { id: chargerId, connectors: 1, timeZone: 'UTC', tariffId: null, locationId: null });
-    this.store.commit(this.store.op('chargerEnsure', [chargerId, wallIso()])).catch((err: Error) => {
+    this.store.commit(this.store.writes.chargerEnsure({ id: chargerId, createdAt: wallIso() })).catch((err: Error) => {
       this.opts.log(`charger ${chargerId}: could not register: ${err.message}`);
     });
   }
@@ -442,11 +442,19 @@ export class Csms {
     const now = wallIso();
     const lastUpdated = tariff.last_updated !== undefined ? new Date(Date.parse(tariff.last_updated)).toISOString() : now;
     const ops: Op[] = [
-      s.op('tariffInsert', [vid, tariff.id, tariff.start_date_time ?? null, tariff.end_date_time ?? null, JSON.stringify(tariff), now, lastUpdated]),
-      s.op('tariffSupersede', [tariff.id, vid, tariff.start_date_time ?? null, tariff.end_date_time ?? null]),
+      s.writes.tariffInsert({
+        vid,
+        id: tariff.id,
+        validFrom: tariff.start_date_time ?? null,
+        validTo: tariff.end_date_time ?? null,
+        json: JSON.stringify(tariff),
+        createdAt: now,
+        lastUpdated,
+      }),
+      s.writes.tariffSupersede({ id: tariff.id, vid, validFrom: tariff.start_date_time ?? null, validTo: tariff.end_date_time ?? null }),
     ];
     const becomesDefault = makeDefault || this.defaultTariffId === null;
-    if (becomesDefault) ops.push(s.op('setting', ['default_tariff_id', tariff.id]));
+    if (becomesDefault) ops.push(s.writes.setting({ key: 'default_tariff_id', value: tariff.id }));
     await s.commit(...ops);
     this.addTariffVersion(vid, tariff, false, lastUpdated);
     if (becomesDefault) this.defaultTariffId = tariff.id;
@@ -458,7 +466,9 @@ export class Csms {
   async putTokens(tokens: TokenRec[]): Promise<void> {
     const now = wallIso();
     await this.store.commit(
-      ...tokens.map((t) => this.store.op('token', [t.idTag, t.status, t.expiryDate, t.parentIdTag, now, t.group])),
+      ...tokens.map((t) =>
+        this.store.writes.token({ idTag: t.idTag, status: t.status, expiryDate: t.expiryDate, parentIdTag: t.parentIdTag, updatedAt: now, group: t.group }),
+      ),
     );
     for (const t of tokens) this.tokens.set(t.idTag, t);
   }
@@ -466,14 +476,22 @@ export class Csms {
   async putChargers(chargers: ChargerRec[]): Promise<void> {
     const now = wallIso();
     await this.store.commit(
-      ...chargers.map((c) => this.store.op('chargerAdmin', [c.id, c.connectors, c.timeZone, c.tariffId, now, c.locationId])),
+      ...chargers.map((c) =>
+        this.store.writes.chargerAdmin({ id: c.id, connectors: c.connectors, timeZone: c.timeZone, tariffId: c.tariffId, createdAt: now, locationId: c.locationId }),
+      ),
     );
     for (const c of chargers) this.chargers.set(c.id, c);
   }
 
   async putLocation(loc: LocationRec): Promise<void> {
     await this.store.commit(
-      this.store.op('location', [loc.id, loc.name, loc.timeZone, loc.address === null ? null : JSON.stringify(loc.address), wallIso()]),
+      this.store.writes.location({
+        id: loc.id,
+        name: loc.name,
+        timeZone: loc.timeZone,
+        addressJson: loc.address === null ? null : JSON.stringify(loc.address),
+        updatedAt: wallIso(),
+      }),
     );
     this.locations.set(loc.id, loc);
   }
@@ -484,12 +502,16 @@ export class Csms {
     const now = wallIso();
     switch (a.scope) {
       case 'default':
-        await s.commit(a.tariffId === null ? s.op('settingDelete', ['default_tariff_id']) : s.op('setting', ['default_tariff_id', a.tariffId]));
+        await s.commit(
+          a.tariffId === null
+            ? s.writes.settingDelete({ key: 'default_tariff_id' })
+            : s.writes.setting({ key: 'default_tariff_id', value: a.tariffId }),
+        );
         this.defaultTariffId = a.tariffId;
         return;
       case 'charger': {
         const charger = this.chargers.get(a.chargerId!)!;
-        await s.commit(s.op('chargerTariff', [charger.id, a.tariffId]));
+        await s.commit(s.writes.chargerTariff({ id: charger.id, tariffId: a.tariffId }));
         this.chargers.set(charger.id, { ...charger, tariffId: a.tariffId });
         return;
       }
@@ -497,8 +519,8 @@ export class Csms {
         const target = a.scope === 'location' ? a.locationId! : a.scope === 'group' ? a.group! : connectorTarget(a.chargerId!, a.connectorId!);
         await s.commit(
           a.tariffId === null
-            ? s.op('tariffAssignmentDelete', [a.scope, target])
-            : s.op('tariffAssignmentPut', [a.scope, target, a.tariffId, now]),
+            ? s.writes.tariffAssignmentDelete({ scope: a.scope, target })
+            : s.writes.tariffAssignmentPut({ scope: a.scope, target, tariffId: a.tariffId, updatedAt: now }),
         );
         this.assignments.set(a.scope, target, a.tariffId);
       }
@@ -531,21 +553,21 @@ export class Csms {
     }
     await Promise.all(lost);
     await this.store.commit(
-      this.store.op('chargerBoot', [
-        chargerId,
-        p.chargePointVendor,
-        p.chargePointModel,
-        p.chargePointSerialNumber ?? null,
-        p.firmwareVersion ?? null,
-        now,
-      ]),
+      this.store.writes.chargerBoot({
+        id: chargerId,
+        vendor: p.chargePointVendor,
+        model: p.chargePointModel,
+        serialNumber: p.chargePointSerialNumber ?? null,
+        firmwareVersion: p.firmwareVersion ?? null,
+        bootedAt: now,
+      }),
     );
     return { status: 'Accepted', currentTime: now, interval: this.opts.heartbeatIntervalSec };
   }
 
   async heartbeat(chargerId: string): Promise<{ currentTime: string }> {
     const now = wallIso();
-    await this.store.commit(this.store.op('chargerHeartbeat', [chargerId, now]));
+    await this.store.commit(this.store.writes.chargerHeartbeat({ id: chargerId, at: now }));
     return { currentTime: now };
   }
 
@@ -563,7 +585,7 @@ export class Csms {
   ): Promise<Record<string, never>> {
     const received = wallIso();
     let at: string;
-    let fromMessage = 0;
+    let fromMessage: 0 | 1 = 0;
     if (p.timestamp !== undefined) {
       at = requireIso(p.timestamp, 'timestamp');
       fromMessage = 1;
@@ -579,18 +601,18 @@ export class Csms {
         ? this.closeWithoutStop(lost, `the charger reported connector ${p.connectorId} Available with the session open`)
         : null;
     await this.store.commit(
-      this.store.op('status', [
+      this.store.writes.status({
         chargerId,
-        p.connectorId,
-        p.status,
-        p.errorCode,
-        p.info ?? null,
-        p.vendorId ?? null,
-        p.vendorErrorCode ?? null,
+        connectorId: p.connectorId,
+        status: p.status,
+        errorCode: p.errorCode,
+        info: p.info ?? null,
+        vendorId: p.vendorId ?? null,
+        vendorErrorCode: p.vendorErrorCode ?? null,
         at,
-        fromMessage,
-        received,
-      ]),
+        atFromMessage: fromMessage,
+        receivedAt: received,
+      }),
     );
     if (closing) await closing;
     const charging = chargingStateOf(p.status);
@@ -682,23 +704,23 @@ export class Csms {
     this.activeByConnector.set(ck, sess);
     try {
       await this.store.commit(
-        this.store.op('sessionStart', [
-          sess.id,
+        this.store.writes.sessionStart({
+          id: sess.id,
           chargerId,
-          p.connectorId,
-          p.idTag,
+          connectorId: p.connectorId,
+          idTag: p.idTag,
           startedAt,
-          p.meterStart,
-          p.reservationId ?? null,
-          sess.tariffVid,
-          tariff?.id ?? null,
-          sess.timeZone,
-          wallIso(),
-          choice?.scope ?? null,
-          sess.locationId,
-          group,
-          sess.authMethod,
-        ]),
+          meterStart: p.meterStart,
+          reservationId: p.reservationId ?? null,
+          tariffVid: sess.tariffVid,
+          tariffId: tariff?.id ?? null,
+          timeZone: sess.timeZone,
+          receivedAt: wallIso(),
+          tariffScope: choice?.scope ?? null,
+          locationId: sess.locationId,
+          tokenGroup: group,
+          authMethod: sess.authMethod,
+        }),
       );
     } catch (err) {
       this.active.delete(sess.id);
@@ -732,7 +754,7 @@ export class Csms {
     }
     const rows = this.meterRows(chargerId, p.meterValue);
     await this.store.commit(
-      this.store.op('meterValues', [sessionId, chargerId, p.connectorId, 'MeterValues', wallIso(), rows]),
+      this.store.writes.meterValues({ sessionId, chargerId, connectorId: p.connectorId, source: 'MeterValues', receivedAt: wallIso(), rows }),
     );
     // Readings count for billing only while the session is open (late Transaction.End
     // values after the stop are stored, never used to reopen or rebill).
@@ -812,16 +834,16 @@ export class Csms {
     // Unknown (or 0 / -1): acknowledge so the charger stops retrying, keep it for reconciliation.
     const conf: StopConf = p.idTag !== undefined ? { idTagInfo: { status: 'Accepted' } } : {};
     await this.store.commit(
-      this.store.op('unmatchedStop', [
+      this.store.writes.unmatchedStop({
         chargerId,
-        p.transactionId,
-        p.idTag ?? null,
-        stoppedAt,
-        p.meterStop,
-        p.reason ?? DEFAULT_STOP_REASON,
-        p.transactionData ? JSON.stringify(p.transactionData) : null,
-        wallIso(),
-      ]),
+        transactionId: p.transactionId,
+        idTag: p.idTag ?? null,
+        timestamp: stoppedAt,
+        meterStop: p.meterStop,
+        reason: p.reason ?? DEFAULT_STOP_REASON,
+        transactionData: p.transactionData ? JSON.stringify(p.transactionData) : null,
+        receivedAt: wallIso(),
+      }),
     );
     return conf;
   }
@@ -834,7 +856,7 @@ export class Csms {
   private async lateStop(p: StopFacts & { timestamp: string }, stoppedAt: string): Promise<StopConf> {
     const conf: StopConf = p.idTag !== undefined ? { idTagInfo: this.authorizeTag(p.idTag, Date.parse(stoppedAt)) } : {};
     const late = { timestamp: stoppedAt, meterStop: p.meterStop, reason: p.reason ?? DEFAULT_STOP_REASON, idTag: p.idTag ?? null, receivedAt: wallIso() };
-    await this.store.commit(this.store.op('sessionLateStop', [p.transactionId, JSON.stringify(late)]));
+    await this.store.commit(this.store.writes.sessionLateStop({ id: p.transactionId, lateStop: JSON.stringify(late) }));
     return conf;
   }
 
@@ -871,7 +893,16 @@ export class Csms {
     const ops: Op[] = [];
     const readings = sess.readings.slice();
     if (p.transactionData && p.transactionData.length > 0) {
-      ops.push(s.op('meterValues', [sess.id, sess.chargerId, sess.connectorId, 'StopTransaction', wallIso(), this.meterRows(sess.chargerId, p.transactionData)]));
+      ops.push(
+        s.writes.meterValues({
+          sessionId: sess.id,
+          chargerId: sess.chargerId,
+          connectorId: sess.connectorId,
+          source: 'StopTransaction',
+          receivedAt: wallIso(),
+          rows: this.meterRows(sess.chargerId, p.transactionData),
+        }),
+      );
       for (const mv of p.transactionData) {
         const r = readingOf(mv, isoUtc(mv.timestamp) ?? mv.timestamp);
         if (r) readings.push(r);
@@ -900,41 +931,41 @@ export class Csms {
       costJson = JSON.stringify({ ...totals, flat_count: cost.lines.filter((l) => l.dimension === 'FLAT').length });
     }
     ops.unshift(
-      s.op('sessionStop', [
-        sess.id,
+      s.writes.sessionStop({
+        id: sess.id,
         stoppedAt,
-        p.meterStop,
-        closedWithoutStop !== null ? null : (p.reason ?? DEFAULT_STOP_REASON),
-        p.idTag ?? null,
-        JSON.stringify(conf),
-        bill.energyWh,
-        bill.chargingSeconds,
-        bill.parkingSeconds,
-        JSON.stringify(bill.flags),
-        bill.pricingError,
-        cost?.currency ?? null,
-        cost?.total_cost.excl_vat ?? null,
-        cost?.total_cost.incl_vat ?? null,
+        meterStop: p.meterStop,
+        stopReason: closedWithoutStop !== null ? null : (p.reason ?? DEFAULT_STOP_REASON),
+        stopIdTag: p.idTag ?? null,
+        stopResponse: JSON.stringify(conf),
+        energyWh: bill.energyWh,
+        chargingSeconds: bill.chargingSeconds,
+        parkingSeconds: bill.parkingSeconds,
+        flags: JSON.stringify(bill.flags),
+        pricingError: bill.pricingError,
+        currency: cost?.currency ?? null,
+        totalExclVat: cost?.total_cost.excl_vat ?? null,
+        totalInclVat: cost?.total_cost.incl_vat ?? null,
         costJson,
-        cost ? sess.id : null,
-        wallIso(),
-      ]),
+        invoiceId: cost ? sess.id : null,
+        receivedAt: wallIso(),
+      }),
     );
-    if (closedWithoutStop !== null) ops.push(s.op('sessionClosedWithoutStop', [sess.id, closedWithoutStop]));
+    if (closedWithoutStop !== null) ops.push(s.writes.sessionClosedWithoutStop({ id: sess.id, closeReason: closedWithoutStop }));
     if (cost) {
       const cdr = this.cdrOf(sess, bill.stopAt, bill.periods ?? [], cost);
       if (cdr) ops.push(cdr);
-      ops.push(s.op('costLines', [sess.id, JSON.stringify(cost.lines)]));
+      ops.push(s.writes.costLines({ sessionId: sess.id, lines: JSON.stringify(cost.lines) }));
       ops.push(
-        s.op('invoice', [
-          sess.id,
-          new Date(Date.parse(stoppedAt)).getUTCFullYear(),
-          stoppedAt,
-          cost.currency,
-          cost.total_cost.excl_vat,
-          cost.total_cost.incl_vat,
-          JSON.stringify(vatSummary(cost)),
-        ]),
+        s.writes.invoice({
+          id: sess.id,
+          year: new Date(Date.parse(stoppedAt)).getUTCFullYear(),
+          issuedAt: stoppedAt,
+          currency: cost.currency,
+          totalExclVat: cost.total_cost.excl_vat,
+          totalInclVat: cost.total_cost.incl_vat,
+          vatJson: JSON.stringify(vatSummary(cost)),
+        }),
       );
     }
     await s.commit(...ops);
@@ -965,7 +996,17 @@ export class Csms {
       lastUpdated: now,
     });
     const totals = cdrTotals(cdr);
-    return this.store.op('cdr', [cdr.id, sess.id, 0, null, now, cdr.currency, totals.excl, totals.incl, JSON.stringify(cdr)]);
+    return this.store.writes.cdr({
+      id: cdr.id,
+      sessionId: sess.id,
+      credit: 0,
+      creditReferenceId: null,
+      lastUpdated: now,
+      currency: cdr.currency,
+      totalExclVat: totals.excl,
+      totalInclVat: totals.incl,
+      json: JSON.stringify(cdr),
+    });
   }
 
   dataTransfer(_chargerId: string, p: DataTransferReq): DataTransferConf {
