@@ -2,7 +2,7 @@
 // which the pricing engine accepts, so such a session is billed instead of refused.
 import { describe, expect, it } from 'vitest';
 import type { Tariff } from '../backend/billing/ocpi.js';
-import { readingOf } from '../backend/ocpp/v16/meter-values.js';
+import { readingOf } from '../backend/metering/sampled-values.js';
 import { billSession } from '../backend/core/session-billing.js';
 
 const tariff = {

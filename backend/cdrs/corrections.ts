@@ -5,8 +5,8 @@ import type { ChargingPeriod, CostBreakdown, Tariff } from '../billing/ocpi.js';
 import { validateTariff } from '../billing/tariff-validation.js';
 import { buildCdr, cdrTotals, creditCdr, publishedTariff, type OcpiCdr } from './cdr.js';
 import type { Csms } from '../core/csms.js';
-import { readingOf, type MeterValue16 } from '../ocpp/v16/meter-values.js';
-import { billSession, chargingStateOf, repriceSession } from '../core/session-billing.js';
+import { billSession, repriceSession } from '../core/session-billing.js';
+import { readConnectorStates, readSessionReadings } from '../store/state-reads.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from '../api-error.js';
 
@@ -38,31 +38,8 @@ interface StoppedSession {
 
 /** What the charger reported during a finished session, read back from the store. */
 async function reportedFacts(store: Store, sessionId: number, s: StoppedSession) {
-  const rows = await store.readAll<{ at: string; measurand: string | null; phase: string | null; unit: string | null; format: string | null; value: string }>(
-    'meterValuesOfSession',
-    [sessionId],
-  );
-  const byInstant = new Map<string, MeterValue16>();
-  for (const r of rows) {
-    let mv = byInstant.get(r.at);
-    if (!mv) byInstant.set(r.at, (mv = { timestamp: r.at, sampledValue: [] }));
-    mv.sampledValue.push({
-      value: r.value,
-      ...(r.measurand !== null ? { measurand: r.measurand } : {}),
-      ...(r.phase !== null ? { phase: r.phase } : {}),
-      ...(r.unit !== null ? { unit: r.unit } : {}),
-      ...(r.format !== null ? { format: r.format } : {}),
-    });
-  }
-  const readings = [...byInstant.values()].map((mv) => readingOf(mv, mv.timestamp)).filter((r) => r !== null);
-  const statusRows = await store.query<{ status: string; at: string }>(
-    'SELECT status, at FROM status_history WHERE charger_id = ? AND connector_id = ? AND at > ? AND at < ? ORDER BY id',
-    [s.charger_id, s.connector_id, s.started_at, s.stopped_at],
-  );
-  const states = statusRows.flatMap((r) => {
-    const charging = chargingStateOf(r.status);
-    return charging === null ? [] : [{ at: r.at, charging }];
-  });
+  const readings = await readSessionReadings(store, sessionId);
+  const states = await readConnectorStates(store, s.charger_id, s.connector_id, s.started_at, s.stopped_at);
   return { readings, states };
 }
 

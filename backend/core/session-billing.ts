@@ -8,20 +8,6 @@ import { fallIsRounding, registerValue, resolutionOf, settleRegisters } from '..
 import { priceSession } from '../billing/pricing.js';
 import type { ChargingPeriod, CostBreakdown, Tariff } from '../billing/ocpi.js';
 
-/** Connector statuses that switch the session between TIME (charging) and PARKING_TIME. */
-export function chargingStateOf(status: string): boolean | null {
-  switch (status) {
-    case 'Charging':
-    case 'SuspendedEVSE':
-      return true;
-    case 'SuspendedEV':
-    case 'Finishing':
-      return false;
-    default:
-      return null; // Available, Preparing, Reserved, Unavailable, Faulted: no change
-  }
-}
-
 export interface SessionFacts {
   startedAt: string; // UTC ISO
   stoppedAt: string; // UTC ISO

@@ -5,7 +5,7 @@
 import { Decimal } from 'decimal.js';
 import type { Tariff } from '../billing/ocpi.js';
 import type { IdTagInfo, OpenSessionView } from '../core/csms.js';
-import type { MeterValue16 } from '../ocpp/v16/meter-values.js';
+import type { MeterValue16 } from '../metering/sampled-values.js';
 import { displayMoney, headlineComponents, latestUnitPrice, priceInclVat, tariffPriceText } from './price-text.js';
 import { billSession } from '../core/session-billing.js';
 import type { DataTransferConf } from '../ocpp/v16/data-transfer-registry.js';
