@@ -4,7 +4,8 @@
 // charger's own message was answered, one at a time per charger, and never holds anything up.
 import { Decimal } from 'decimal.js';
 import type { Tariff } from '../billing/ocpi.js';
-import type { IdTagInfo, OpenSessionView } from '../core/csms.js';
+import type { OpenSessionView } from '../core/csms.js';
+import type { IdTagInfo } from '../ocpp/v16/handlers.js';
 import type { MeterValue16 } from '../metering/sampled-values.js';
 import { displayMoney, headlineComponents, latestUnitPrice, priceInclVat, tariffPriceText } from './price-text.js';
 import { billSession } from '../core/session-billing.js';

@@ -4,7 +4,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError } from 'ocpp-rpc';
-import { OcppRequestError, type Csms } from '../core/csms.js';
+import type { Csms } from '../core/csms.js';
+import { OcppRequestError } from './request-error.js';
+import { Ocpp16Handlers } from './v16/handlers.js';
 import { ocpp16Validator } from './transport/validator.js';
 import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from '../cost-display/running-cost.js';
 import { OcppJServer, type OcppJConnection, type RefusedUpgrade, type UpgradeRefusal } from './transport/ocpp-j-server.js';
@@ -15,6 +17,7 @@ type AfterAnswer = ((result: any) => void) | null;
 
 export class OcppEndpoint {
   private readonly server: OcppJServer;
+  private readonly v16: Ocpp16Handlers;
   /** The live connection per charger (the newest one). */
   private readonly current = new Map<string, OcppJConnection>();
   /** Every open connection, including a superseded one whose close has not arrived yet. */
@@ -27,6 +30,7 @@ export class OcppEndpoint {
     private readonly log: (line: string) => void,
     private readonly costDisplay: RunningCostNotifier | null = null,
   ) {
+    this.v16 = new Ocpp16Handlers(csms);
     this.server = new OcppJServer(ocpp16Validator(), (c) => this.onClient(c), undefined, (r) => this.onRefused(r));
   }
 
@@ -72,7 +76,7 @@ export class OcppEndpoint {
       }
     });
     this.csms.ensureCharger(id);
-    const c = this.csms;
+    const c = this.v16;
     const wrap =
       (fn: (params: any) => unknown, after?: ((params: any) => AfterAnswer) | null) =>
       async (call: { params?: Record<string, any> }): Promise<unknown> => {
@@ -104,7 +108,7 @@ export class OcppEndpoint {
       wrap((p) => c.meterValues(id, p), cost?.runningCostEnabled ? (p) => () => cost.afterMeterValues(id, p) : undefined),
     );
     // Only the stop that closes an open session shows a final cost (not a repeated stop).
-    const closesSession = (p: { transactionId: number }): boolean => c.openSession(id, { transactionId: p.transactionId }) !== null;
+    const closesSession = (p: { transactionId: number }): boolean => this.csms.openSession(id, { transactionId: p.transactionId }) !== null;
     client.handle(
       'StopTransaction',
       wrap((p) => c.stopTransaction(id, p), cost && ((p) => (closesSession(p) ? () => cost.afterStop(id, p.transactionId) : null))),
