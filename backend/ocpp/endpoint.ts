@@ -8,9 +8,15 @@ import type { Csms } from '../core/csms.js';
 import { OcppRequestError } from './request-error.js';
 import { Ocpp16Handlers } from './v16/handlers.js';
 import { ocpp16Validator } from './transport/validator.js';
-import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from '../cost-display/running-cost.js';
+import type { CompletedSessionRow } from '../cost-display/running-cost.js';
+import { COST_VENDOR_ID, RunningCostNotifier, type CostMessageId, type RunningCostOptions } from './v16/cost-messages.js';
 import { OcppJServer, type OcppJConnection, type RefusedUpgrade, type UpgradeRefusal } from './transport/ocpp-j-server.js';
 import type { DataTransferConf } from './v16/data-transfer-registry.js';
+
+/** Cost on the charger displays: how often a running cost goes out, and where a completed session is read. */
+export interface CostDisplayOptions extends RunningCostOptions {
+  completedSession: (id: number) => Promise<CompletedSessionRow | undefined>;
+}
 
 /** Runs after a charger's message was answered, with its result; chosen before the handler runs. */
 type AfterAnswer = ((result: any) => void) | null;
@@ -18,6 +24,7 @@ type AfterAnswer = ((result: any) => void) | null;
 export class OcppEndpoint {
   private readonly server: OcppJServer;
   private readonly v16: Ocpp16Handlers;
+  private readonly costDisplay: RunningCostNotifier | null;
   /** The live connection per charger (the newest one). */
   private readonly current = new Map<string, OcppJConnection>();
   /** Every open connection, including a superseded one whose close has not arrived yet. */
@@ -28,8 +35,10 @@ export class OcppEndpoint {
   constructor(
     private readonly csms: Csms,
     private readonly log: (line: string) => void,
-    private readonly costDisplay: RunningCostNotifier | null = null,
+    costDisplay: CostDisplayOptions | null = null,
   ) {
+    const send = (chargerId: string, messageId: CostMessageId, data: string) => this.sendCostMessage(chargerId, messageId, data);
+    this.costDisplay = costDisplay && new RunningCostNotifier(csms, costDisplay.completedSession, send, costDisplay);
     this.v16 = new Ocpp16Handlers(csms);
     this.server = new OcppJServer(ocpp16Validator(), (c) => this.onClient(c), undefined, (r) => this.onRefused(r));
   }
