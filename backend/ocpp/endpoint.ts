@@ -1,6 +1,7 @@
-// The OCPP endpoint: each charger's calls bound to the CSMS core over the OCPP-J transport
-// (strict validation of every call and every answer, see transport/ocpp-j-server.ts). Connections are
-// tracked by instance: a charger may reconnect before the server has seen its old socket close.
+// The OCPP endpoint: each charger's connection over the OCPP-J transport (strict validation of
+// every call and every answer, see transport/) bound to its OCPP version's handlers (v16/),
+// which call the core. The one module that imports a version folder. Connections are tracked
+// by instance: a charger may reconnect before the server has seen its old socket close.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError } from 'ocpp-rpc';
@@ -10,7 +11,8 @@ import { Ocpp16Handlers } from './v16/handlers.js';
 import { ocpp16Validator } from './transport/validator.js';
 import type { CompletedSessionRow } from '../cost-display/running-cost.js';
 import { COST_VENDOR_ID, RunningCostNotifier, type CostMessageId, type RunningCostOptions } from './v16/cost-messages.js';
-import { OcppJServer, type OcppJConnection, type RefusedUpgrade, type UpgradeRefusal } from './transport/ocpp-j-server.js';
+import type { OcppJConnection } from './transport/ocpp-j-connection.js';
+import { OcppJServer, type RefusedUpgrade, type UpgradeRefusal } from './transport/ocpp-j-server.js';
 import type { DataTransferConf } from './v16/data-transfer-registry.js';
 
 /** Cost on the charger displays: how often a running cost goes out, and where a completed session is read. */
