@@ -1,7 +1,7 @@
-// The one place the OCPP side of the back end meets the billing engine (backend/billing/).
+// The one place the back end's core meets the billing engine (backend/billing/).
 // Given what a charger reported during a session, build the PeriodInput, call
 // buildChargingPeriods and priceSession, and return what the store keeps. Pure and
-// synchronous: it runs while the StopTransaction unit of work is being assembled.
+// synchronous: it runs while the stop's unit of work is being assembled.
 import { Dec } from '../billing/money.js';
 import { buildChargingPeriods, type MeterReading, type StateChange } from '../billing/periods.js';
 import { fallIsRounding, registerValue, resolutionOf, settleRegisters } from '../billing/registers.js';

@@ -111,6 +111,23 @@ function readingsOfRows<R extends SampledValueRow>(rows: R[], groupOf: (r: R) =>
 }
 
 export async function readStartupState(s: Store): Promise<StartupState> {
+  const openSessions = await readOpenSessions(s);
+  const state: StartupState = {
+    ...(await readRegistryAndTariffs(s)),
+    highestSessionId: await readHighestSessionId(s),
+    openSessions,
+    openReadings: [],
+    openStates: [],
+  };
+  if (openSessions.length > 0) {
+    // Meter readings and status changes of the sessions that were open when we stopped.
+    state.openReadings = await readOpenReadings(s);
+    state.openStates = await readOpenStates(s);
+  }
+  return state;
+}
+
+async function readRegistryAndTariffs(s: Store): Promise<Pick<StartupState, 'chargers' | 'tokens' | 'tariffs' | 'locations' | 'assignments' | 'defaultTariffId'>> {
   const chargers = (
     await s.queryWriter<{ id: string; connectors: number; time_zone: string; tariff_id: string | null; location_id: string | null }>(
       'SELECT id, connectors, time_zone, tariff_id, location_id FROM chargers',
@@ -135,24 +152,30 @@ export async function readStartupState(s: Store): Promise<StartupState> {
     await s.queryWriter<{ scope: string; target: string; tariff_id: string }>('SELECT scope, target, tariff_id FROM tariff_assignments')
   ).map((r) => ({ scope: r.scope, target: r.target, tariffId: r.tariff_id }));
   const def = await s.queryWriter<{ value: string }>(`SELECT value FROM settings WHERE key = 'default_tariff_id'`);
+  return { chargers, tokens, tariffs, locations, assignments, defaultTariffId: def[0]?.value ?? null };
+}
+
+async function readHighestSessionId(s: Store): Promise<number> {
   const maxId = await s.queryWriter<{ m: number | null }>('SELECT MAX(id) AS m FROM sessions');
   const maxUnmatched = await s.queryWriter<{ m: number | null }>('SELECT MAX(transaction_id) AS m FROM unmatched_stops');
+  return Math.max(maxId[0]?.m ?? 0, maxUnmatched[0]?.m ?? 0);
+}
 
-  const openSessions = (
-    await s.queryWriter<{
-      id: number;
-      charger_id: string;
-      connector_id: number;
-      id_tag: string;
-      started_at: string;
-      meter_start: number;
-      tariff_vid: number | null;
-      time_zone: string;
-      location_id: string | null;
-      auth_method: string | null;
-    }>(`SELECT id, charger_id, connector_id, id_tag, started_at, meter_start, tariff_vid, time_zone, location_id, auth_method
-        FROM sessions WHERE state = 'active'`)
-  ).map((r) => ({
+async function readOpenSessions(s: Store): Promise<OpenSessionRow[]> {
+  const rows = await s.queryWriter<{
+    id: number;
+    charger_id: string;
+    connector_id: number;
+    id_tag: string;
+    started_at: string;
+    meter_start: number;
+    tariff_vid: number | null;
+    time_zone: string;
+    location_id: string | null;
+    auth_method: string | null;
+  }>(`SELECT id, charger_id, connector_id, id_tag, started_at, meter_start, tariff_vid, time_zone, location_id, auth_method
+      FROM sessions WHERE state = 'active'`);
+  return rows.map((r) => ({
     id: r.id,
     chargerId: r.charger_id,
     connectorId: r.connector_id,
@@ -164,37 +187,27 @@ export async function readStartupState(s: Store): Promise<StartupState> {
     locationId: r.location_id,
     authMethod: r.auth_method,
   }));
-  const state: StartupState = {
-    chargers,
-    tokens,
-    tariffs,
-    locations,
-    assignments,
-    defaultTariffId: def[0]?.value ?? null,
-    highestSessionId: Math.max(maxId[0]?.m ?? 0, maxUnmatched[0]?.m ?? 0),
-    openSessions,
-    openReadings: [],
-    openStates: [],
-  };
-  if (openSessions.length > 0) {
-    // Meter readings and status changes of the sessions that were open when we stopped.
-    const mvRows = await s.queryWriter<SampledValueRow & { session_id: number }>(
-      `SELECT mv.session_id, mv.at, mv.measurand, mv.phase, mv.unit, mv.format, mv.value
-          FROM meter_values mv JOIN sessions s ON s.id = mv.session_id
-          WHERE s.state = 'active' ORDER BY mv.session_id, mv.at, mv.id`,
-    );
-    state.openReadings = readingsOfRows(mvRows, (r) => r.session_id).map(({ group, reading }) => ({ sessionId: group, reading }));
-    const stRows = await s.queryWriter<{ id: number; status: string; at: string }>(
-      `SELECT s.id, sh.status, sh.at FROM status_history sh
-           JOIN sessions s ON s.state = 'active' AND sh.charger_id = s.charger_id AND sh.connector_id = s.connector_id
-           AND sh.at > s.started_at ORDER BY sh.id`,
-    );
-    for (const r of stRows) {
-      const charging = chargingStateOf(r.status);
-      if (charging !== null) state.openStates.push({ sessionId: r.id, state: { at: r.at, charging } });
-    }
-  }
-  return state;
+}
+
+async function readOpenReadings(s: Store): Promise<StartupState['openReadings']> {
+  const rows = await s.queryWriter<SampledValueRow & { session_id: number }>(
+    `SELECT mv.session_id, mv.at, mv.measurand, mv.phase, mv.unit, mv.format, mv.value
+      FROM meter_values mv JOIN sessions s ON s.id = mv.session_id
+      WHERE s.state = 'active' ORDER BY mv.session_id, mv.at, mv.id`,
+  );
+  return readingsOfRows(rows, (r) => r.session_id).map(({ group, reading }) => ({ sessionId: group, reading }));
+}
+
+async function readOpenStates(s: Store): Promise<StartupState['openStates']> {
+  const rows = await s.queryWriter<{ id: number; status: string; at: string }>(
+    `SELECT s.id, sh.status, sh.at FROM status_history sh
+      JOIN sessions s ON s.state = 'active' AND sh.charger_id = s.charger_id AND sh.connector_id = s.connector_id
+      AND sh.at > s.started_at ORDER BY sh.id`,
+  );
+  return rows.flatMap((r) => {
+    const charging = chargingStateOf(r.status);
+    return charging === null ? [] : [{ sessionId: r.id, state: { at: r.at, charging } }];
+  });
 }
 
 /** The readings of a session, one per instant with a register, in time order. */
