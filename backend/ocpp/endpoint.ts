@@ -125,9 +125,8 @@ export class OcppEndpoint {
       wrap((p) => c.stopTransaction(id, p), cost && ((p) => (closesSession(p) ? () => cost.afterStop(id, p.transactionId) : null))),
     );
     client.handle('DataTransfer', wrap((p) => c.dataTransfer(id, p)));
-    // Notifications a 1.6 charger may send on its own; acknowledged, nothing to keep yet.
-    client.handle('DiagnosticsStatusNotification', wrap(() => ({})));
-    client.handle('FirmwareStatusNotification', wrap(() => ({})));
+    client.handle('DiagnosticsStatusNotification', wrap(() => c.diagnosticsStatusNotification()));
+    client.handle('FirmwareStatusNotification', wrap(() => c.firmwareStatusNotification()));
   }
 
   /** A follow-up that fails is logged; it never fails the charger's own message. */

@@ -148,4 +148,14 @@ export class Ocpp16Handlers {
   dataTransfer(_chargerId: string, p: DataTransferReq): DataTransferConf {
     return dataTransfer(p);
   }
+
+  // Notifications a 1.6 charger may send on its own; acknowledged, nothing to keep yet.
+
+  diagnosticsStatusNotification(): Record<string, never> {
+    return {};
+  }
+
+  firmwareStatusNotification(): Record<string, never> {
+    return {};
+  }
 }
