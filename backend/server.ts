@@ -5,11 +5,11 @@ import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PARTY } from './cdr.js';
-import { Csms } from './csms.js';
+import { DEFAULT_PARTY } from './cdrs/cdr.js';
+import { Csms } from './core/csms.js';
 import { createApi } from './http/app.js';
-import { OcppEndpoint } from './ocpp-server.js';
-import { RunningCostNotifier, type CompletedSessionRow } from './running-cost.js';
+import { OcppEndpoint } from './ocpp/endpoint.js';
+import type { CompletedSessionRow } from './cost-display/running-cost.js';
 import { Store, type StoreStats } from './store/store.js';
 
 export interface BackendOptions {
@@ -74,17 +74,12 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
       party,
     });
     let publicUrl = opts.publicUrl ?? '';
-    const costDisplay: RunningCostNotifier = new RunningCostNotifier(
-      csms,
-      (id) => store.read<CompletedSessionRow>('sessionById', [id]),
-      (chargerId, messageId, data) => ocpp.sendCostMessage(chargerId, messageId, data),
-      {
-        intervalSec: opts.runningCostIntervalSec ?? 300,
-        invoiceUrl: (invoiceId) => `${publicUrl}/api/invoices/${invoiceId}.html`,
-        log,
-      },
-    );
-    const ocpp = new OcppEndpoint(csms, log, costDisplay);
+    const ocpp = new OcppEndpoint(csms, log, {
+      completedSession: (id) => store.read<CompletedSessionRow>('sessionById', [id]),
+      intervalSec: opts.runningCostIntervalSec ?? 300,
+      invoiceUrl: (invoiceId) => `${publicUrl}/api/invoices/${invoiceId}.html`,
+      log,
+    });
     const app = createApi({
       csms,
       store,

@@ -4,8 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { OcppJServer, type OcppJConnection } from '../backend/ocpp-transport.js';
-import { ocpp16Validator } from '../backend/ocpp-validator.js';
+import type { OcppJConnection } from '../backend/ocpp/transport/ocpp-j-connection.js';
+import { OcppJServer } from '../backend/ocpp/transport/ocpp-j-server.js';
+import { ocpp16Validator } from '../backend/ocpp/transport/validator.js';
 
 interface Rig {
   server: OcppJServer;

@@ -22,9 +22,10 @@ vi.mock('../backend/billing/pricing.js', () => ({
   },
 }));
 
-const { billSession, chargingStateOf } = await import('../backend/session-billing.js');
+const { billSession } = await import('../backend/core/session-billing.js');
+const { chargingStateOf } = await import('../backend/metering/connector-states.js');
 const { Store } = await import('../backend/store/store.js');
-const { Csms } = await import('../backend/csms.js');
+const { Csms } = await import('../backend/core/csms.js');
 const { startBackend } = await import('../backend/server.js');
 
 const tariff: Tariff = {

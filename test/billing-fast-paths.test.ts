@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isoInstant, parseInstantMs, parseInstantMsGeneral } from '../backend/billing/local-time.js';
-import { isoUtc } from '../backend/meter.js';
+import { isoUtc } from '../backend/metering/sampled-values.js';
 import { Dec, fourDecimals, plainDecimal, plainHours, quotientFixed, roundToMinorUnit, tariffDec } from '../backend/billing/money.js';
 import type { PricingSession, Tariff } from '../backend/billing/ocpi.js';
 import { priceSession } from '../backend/billing/pricing.js';

@@ -2,8 +2,8 @@
 // which the pricing engine accepts, so such a session is billed instead of refused.
 import { describe, expect, it } from 'vitest';
 import type { Tariff } from '../backend/billing/ocpi.js';
-import { readingOf } from '../backend/meter.js';
-import { billSession } from '../backend/session-billing.js';
+import { readingOf } from '../backend/metering/sampled-values.js';
+import { billSession } from '../backend/core/session-billing.js';
 
 const tariff = {
   id: 'T',

@@ -10,7 +10,7 @@ import { startBackend, type Backend } from '../backend/server.js';
 import { buildChargingPeriods } from '../backend/billing/periods.js';
 import { priceSession } from '../backend/billing/pricing.js';
 import type { Tariff } from '../backend/billing/ocpi.js';
-import { tariffPriceText } from '../backend/price-text.js';
+import { tariffPriceText } from '../backend/cost-display/price-text.js';
 import { testCharger } from './helpers/test-charger.js';
 
 const VENDOR = 'org.openchargealliance.costmsg';

@@ -1,7 +1,7 @@
 // What the HTTP routes are built from.
-import { DEFAULT_PARTY } from '../cdr.js';
-import type { Csms } from '../csms.js';
-import type { OcppEndpoint } from '../ocpp-server.js';
+import { DEFAULT_PARTY } from '../cdrs/cdr.js';
+import type { Csms } from '../core/csms.js';
+import type { OcppEndpoint } from '../ocpp/endpoint.js';
 import type { OcpiOptions } from '../ocpi/options.js';
 import type { Store } from '../store/store.js';
 

@@ -1,5 +1,5 @@
 // A cost line as sessions and invoices show it.
-import type { CostLineRow } from '../invoices.js';
+import type { CostLineRow } from '../invoicing/invoices.js';
 
 export function lineJson(l: CostLineRow): Record<string, unknown> {
   return {

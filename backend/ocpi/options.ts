@@ -1,4 +1,4 @@
-import type { OcpiParty } from '../cdr.js';
+import type { OcpiParty } from '../cdrs/cdr.js';
 
 export interface OcpiOptions {
   party: OcpiParty;

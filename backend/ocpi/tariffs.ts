@@ -1,7 +1,7 @@
 // The OCPI tariffs module (sender): current tariff versions in their published form, also
 // behind GET /api/tariffs/ocpi.
 import type { Tariff } from '../billing/ocpi.js';
-import { publishedTariff, type OcpiParty } from '../cdr.js';
+import { publishedTariff, type OcpiParty } from '../cdrs/cdr.js';
 import { currentTariffPage, type LastUpdatedWindow, type Slice } from '../store/queries.js';
 import type { Store } from '../store/store.js';
 

@@ -1,7 +1,7 @@
 // The reads the REST API and OCPI run, by name: each takes the store and its parameters and
 // answers typed rows, so no SQL text lives outside backend/store/. Reads the store prepares
 // once (Store.read/readAll) stay prepared; the filtered lists are built here as before.
-import type { CostLineRow } from '../invoices.js';
+import type { CostLineRow } from '../invoicing/invoices.js';
 import type { Store } from './store.js';
 
 export interface ChargerRow {

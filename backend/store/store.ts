@@ -4,131 +4,9 @@
 // the reader see every committed batch while the writer works.
 import { Db, type Stmt } from './db.js';
 import { migrate } from './migrations.js';
-import { insertFromJsonRows, MultiRowSql } from './multi-row.js';
+import { MultiRowSql } from './multi-row.js';
 import { WriteQueue, type Op, type WriteStats } from './write-queue.js';
-
-const WRITE_SQL = {
-  chargerBoot: `INSERT INTO chargers (id, vendor, model, serial_number, firmware_version, registered, last_boot_at, created_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
-    ON CONFLICT (id) DO UPDATE SET vendor = excluded.vendor, model = excluded.model,
-      serial_number = excluded.serial_number, firmware_version = excluded.firmware_version,
-      registered = 1, last_boot_at = excluded.last_boot_at`,
-  chargerEnsure: `INSERT INTO chargers (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING`,
-  chargerAdmin: `INSERT INTO chargers (id, connectors, time_zone, tariff_id, created_at, location_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-    ON CONFLICT (id) DO UPDATE SET connectors = excluded.connectors, time_zone = excluded.time_zone,
-      tariff_id = excluded.tariff_id, location_id = excluded.location_id`,
-  chargerTariff: `UPDATE chargers SET tariff_id = ?2 WHERE id = ?1`,
-  location: `INSERT INTO locations (id, name, time_zone, address_json, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-    ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,
-      address_json = excluded.address_json, updated_at = excluded.updated_at`,
-  tariffAssignmentPut: `INSERT INTO tariff_assignments (scope, target, tariff_id, updated_at) VALUES (?1, ?2, ?3, ?4)
-    ON CONFLICT (scope, target) DO UPDATE SET tariff_id = excluded.tariff_id, updated_at = excluded.updated_at`,
-  tariffAssignmentDelete: `DELETE FROM tariff_assignments WHERE scope = ?1 AND target = ?2`,
-  settingDelete: `DELETE FROM settings WHERE key = ?1`,
-  chargerHeartbeat: `UPDATE chargers SET last_heartbeat_at = ?2 WHERE id = ?1`,
-  status: `INSERT INTO status_history (charger_id, connector_id, status, error_code, info, vendor_id, vendor_error_code, at, at_from_message, received_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
-  token: `INSERT INTO tokens (id_tag, status, expiry_date, parent_id_tag, updated_at, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-    ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, expiry_date = excluded.expiry_date,
-      parent_id_tag = excluded.parent_id_tag, updated_at = excluded.updated_at, group_id = excluded.group_id`,
-  tariffInsert: `INSERT INTO tariffs (vid, id, valid_from, valid_to, json, created_at, last_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
-  tariffSupersede: `UPDATE tariffs SET superseded = 1 WHERE id = ?1 AND vid < ?2
-    AND COALESCE(valid_from, '') = COALESCE(?3, '') AND COALESCE(valid_to, '') = COALESCE(?4, '')`,
-  setting: `INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-  // The latest history row of each connector since the last fold, in arrival order, then the mark.
-  connectorStatusFold: `INSERT INTO connector_status (charger_id, connector_id, status, error_code, at, received_at)
-    SELECT charger_id, connector_id, status, error_code, at, received_at FROM status_history
-    WHERE id > COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'connector_status_folded_upto'), 0) ORDER BY id
-    ON CONFLICT (charger_id, connector_id) DO UPDATE SET
-      status = excluded.status, error_code = excluded.error_code, at = excluded.at, received_at = excluded.received_at`,
-  connectorStatusFoldMark: `INSERT INTO settings (key, value)
-    VALUES ('connector_status_folded_upto', (SELECT COALESCE(MAX(id), 0) FROM status_history))
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-  sessionStart: `INSERT INTO sessions (id, charger_id, connector_id, id_tag, state, started_at, meter_start, reservation_id,
-      tariff_vid, tariff_id, time_zone, received_at, tariff_scope, location_id, token_group, auth_method)
-    VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
-  sessionStop: `UPDATE sessions SET state = 'completed', stopped_at = ?2, meter_stop = ?3, stop_reason = ?4, stop_id_tag = ?5,
-      stop_response = ?6, energy_wh = ?7, charging_seconds = ?8, parking_seconds = ?9, flags = ?10, pricing_error = ?11,
-      currency = ?12, total_excl_vat = ?13, total_incl_vat = ?14, cost_json = ?15, invoice_id = ?16, stop_received_at = ?17
-    WHERE id = ?1 AND state = 'active'`,
-  // One statement per message, however many sampled values: rows travel as a JSON array of
-  // [at, context, measurand, phase, unit, location, format, value, valueWh].
-  meterValues: `INSERT INTO meter_values (session_id, charger_id, connector_id, source, received_at,
-      at, context, measurand, phase, unit, location, format, value, value_wh)
-    SELECT ?1, ?2, ?3, ?4, ?5, j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, j.value->>5,
-      j.value->>6, j.value->>7, j.value->>8
-    FROM jsonb_each(?6) AS j`,
-  costLines: `INSERT INTO cost_lines (session_id, idx, dimension, period_start, quantity, unit_price, vat, excl_vat, incl_vat, tariff_element, reservation)
-    SELECT ?1, j.key, j.value->>'dimension', j.value->>'period_start', j.value->>'quantity', j.value->>'unit_price',
-      j.value->>'vat', j.value->>'excl_vat', j.value->>'incl_vat', j.value->>'tariff_element', COALESCE(j.value->>'reservation', 0)
-    FROM jsonb_each(?2) AS j`,
-  // Gapless per year: the next number is taken inside the same transaction as the stop.
-  invoice: `INSERT INTO invoices (id, session_id, year, seq, number, issued_at, currency, total_excl_vat, total_incl_vat, vat_json)
-    SELECT ?1, ?1, ?2, n.seq, printf('%d-%06d', ?2, n.seq), ?3, ?4, ?5, ?6, ?7
-    FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM invoices WHERE year = ?2) AS n`,
-  // The JSON is the OCPI object as published; it is never updated (see the cdrs triggers).
-  cdr: `INSERT INTO cdrs (id, session_id, credit, credit_reference_id, last_updated, currency, total_excl_vat, total_incl_vat, json)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
-  unmatchedStop: `INSERT OR IGNORE INTO unmatched_stops (charger_id, transaction_id, id_tag, timestamp, meter_stop, reason, transaction_data, received_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
-  sessionClosedWithoutStop: `UPDATE sessions SET close_reason = ?2 WHERE id = ?1`,
-  // The first late stop is kept; a repeated one changes nothing.
-  sessionLateStop: `UPDATE sessions SET late_stop = ?2, flags = json_insert(flags, '$[#]', 'late-stop')
-    WHERE id = ?1 AND late_stop IS NULL AND close_reason IS NOT NULL`,
-} as const;
-
-/**
- * Multi-row forms (see multi-row.ts) of the writes a busy back end makes: a group-commit batch
- * whose writes all have one runs as one statement per kind of write.
- */
-const MULTI_ROW_SQL: Partial<Record<WriteName, { sql: string; keyParam?: number }>> = {
-  chargerBoot: { sql: insertFromJsonRows(WRITE_SQL.chargerBoot) },
-  chargerEnsure: { sql: insertFromJsonRows(WRITE_SQL.chargerEnsure) },
-  chargerAdmin: { sql: insertFromJsonRows(WRITE_SQL.chargerAdmin) },
-  chargerHeartbeat: {
-    sql: `UPDATE chargers SET last_heartbeat_at = u.value->>1 FROM jsonb_each(?1) AS u WHERE chargers.id = u.value->>0`,
-    keyParam: 0,
-  },
-  status: { sql: insertFromJsonRows(WRITE_SQL.status) },
-  token: { sql: insertFromJsonRows(WRITE_SQL.token) },
-  sessionStart: { sql: insertFromJsonRows(WRITE_SQL.sessionStart) },
-  // `+state`: look sessions up by id, not by scanning the open ones for every row.
-  sessionStop: {
-    sql: `UPDATE sessions SET state = 'completed', stopped_at = u.value->>1, meter_stop = u.value->>2, stop_reason = u.value->>3,
-      stop_id_tag = u.value->>4, stop_response = u.value->>5, energy_wh = u.value->>6, charging_seconds = u.value->>7,
-      parking_seconds = u.value->>8, flags = u.value->>9, pricing_error = u.value->>10, currency = u.value->>11,
-      total_excl_vat = u.value->>12, total_incl_vat = u.value->>13, cost_json = u.value->>14, invoice_id = u.value->>15,
-      stop_received_at = u.value->>16
-    FROM jsonb_each(?1) AS u WHERE sessions.id = u.value->>0 AND +sessions.state = 'active'`,
-    keyParam: 0,
-  },
-  meterValues: {
-    sql: `INSERT INTO meter_values (session_id, charger_id, connector_id, source, received_at,
-        at, context, measurand, phase, unit, location, format, value, value_wh)
-      SELECT u.value->>0, u.value->>1, u.value->>2, u.value->>3, u.value->>4, j.value->>0, j.value->>1, j.value->>2,
-        j.value->>3, j.value->>4, j.value->>5, j.value->>6, j.value->>7, j.value->>8
-      FROM jsonb_each(?1) AS u, jsonb_each(u.value->>5) AS j ORDER BY u.key, j.key`,
-  },
-  costLines: {
-    sql: `INSERT INTO cost_lines (session_id, idx, dimension, period_start, quantity, unit_price, vat, excl_vat, incl_vat, tariff_element, reservation)
-      SELECT u.value->>0, j.key, j.value->>'dimension', j.value->>'period_start', j.value->>'quantity', j.value->>'unit_price',
-        j.value->>'vat', j.value->>'excl_vat', j.value->>'incl_vat', j.value->>'tariff_element', COALESCE(j.value->>'reservation', 0)
-      FROM jsonb_each(?1) AS u, jsonb_each(u.value->>1) AS j ORDER BY u.key, j.key`,
-  },
-  // Gapless per year: each year's next numbers follow its highest one, in submission order.
-  invoice: {
-    sql: `INSERT INTO invoices (id, session_id, year, seq, number, issued_at, currency, total_excl_vat, total_incl_vat, vat_json)
-      SELECT r.id, r.id, r.year, r.seq, printf('%d-%06d', r.year, r.seq), r.issued_at, r.currency, r.excl, r.incl, r.vat
-      FROM (SELECT u.key AS k, u.value->>0 AS id, u.value->>1 AS year, u.value->>2 AS issued_at, u.value->>3 AS currency,
-              u.value->>4 AS excl, u.value->>5 AS incl, u.value->>6 AS vat,
-              (SELECT COALESCE(MAX(i.seq), 0) FROM invoices AS i WHERE i.year = u.value->>1)
-                + row_number() OVER (PARTITION BY u.value->>1 ORDER BY u.key) AS seq
-            FROM jsonb_each(?1) AS u) AS r
-      ORDER BY r.k`,
-  },
-  cdr: { sql: insertFromJsonRows(WRITE_SQL.cdr) },
-  unmatchedStop: { sql: insertFromJsonRows(WRITE_SQL.unmatchedStop) },
-};
+import { MULTI_ROW_SQL, WRITES, type WriteFields, type WriteName } from './writes.js';
 
 const READ_SQL = {
   sessionById: `SELECT * FROM sessions WHERE id = ?1`,
@@ -179,7 +57,7 @@ export interface CheckpointResult {
  */
 export const CONNECTOR_STATUS_FOLD_MS = 5_000;
 
-export type WriteName = keyof typeof WRITE_SQL;
+export type { WriteName } from './writes.js';
 export type ReadName = keyof typeof READ_SQL;
 
 export interface StoreStats extends WriteStats {
@@ -198,7 +76,11 @@ export interface StoreOptions {
   checkpointEveryMs?: number;
 }
 
+/** One typed write per statement: its named fields in, the Op of a unit of work out. */
+export type Writes = { readonly [K in WriteName]: (fields: WriteFields<K>) => Op };
+
 export class Store {
+  readonly writes: Writes;
   private readonly foldTimer: NodeJS.Timeout;
   private foldedAtUnits = -1;
   private readonly checkpointTimer: NodeJS.Timeout;
@@ -217,6 +99,7 @@ export class Store {
     private readonly r: Record<ReadName, Stmt>,
     checkpointEveryMs: number,
   ) {
+    this.writes = bindWrites(w);
     this.foldTimer = setInterval(() => {
       // Only when something was submitted since the last fold.
       if (this.queue.stats.units !== this.foldedAtUnits) this.foldConnectorStatus().catch(() => undefined);
@@ -240,7 +123,7 @@ export class Store {
     const reader = await Db.open(path, true);
     reader.raw.configure('busyTimeout', 5000);
     const w = {} as Record<WriteName, Stmt>;
-    for (const k of Object.keys(WRITE_SQL) as WriteName[]) w[k] = await writer.prepare(WRITE_SQL[k]);
+    for (const k of Object.keys(WRITES) as WriteName[]) w[k] = await writer.prepare(WRITES[k].sql);
     const r = {} as Record<ReadName, Stmt>;
     for (const k of Object.keys(READ_SQL) as ReadName[]) r[k] = await reader.prepare(READ_SQL[k]);
     const multiRow = new Map<Stmt, MultiRowSql>();
@@ -265,7 +148,7 @@ export class Store {
   async foldConnectorStatus(): Promise<void> {
     // Every unit submitted before this one is in the fold: the queue commits in order.
     const upto = this.queue.stats.units + 1;
-    await this.queue.submit([this.op('connectorStatusFold', []), this.op('connectorStatusFoldMark', [])], { alone: true });
+    await this.queue.submit([this.writes.connectorStatusFold({}), this.writes.connectorStatusFoldMark({})], { alone: true });
     this.foldedAtUnits = upto;
   }
 
@@ -300,7 +183,10 @@ export class Store {
     return this.checkpointing;
   }
 
-  /** One write of a unit of work. */
+  /**
+   * One write from its positional parameters, in the order of its SQL: the raw form the store's
+   * own tests drive the queue with. The back end writes through `writes`.
+   */
   op(name: WriteName, params: unknown[]): Op {
     return [this.w[name], params];
   }
@@ -351,4 +237,15 @@ export class Store {
     await this.writer.exec('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
     await this.writer.close();
   }
+}
+
+/** Each statement's typed write: the prepared statement and its parameter order, bound once. */
+function bindWrites(w: Record<WriteName, Stmt>): Writes {
+  const out = {} as Record<WriteName, (fields: never) => Op>;
+  for (const k of Object.keys(WRITES) as WriteName[]) {
+    const stmt = w[k];
+    const params = WRITES[k].params as (fields: never) => unknown[];
+    out[k] = (fields) => [stmt, params(fields)];
+  }
+  return out as unknown as Writes;
 }

@@ -119,43 +119,61 @@ function fromSpecifierIndex(tokens: Token[], start: number): number {
   return -1;
 }
 
+/** One module a source refers to: an import, re-export, dynamic import() or require(). */
+export interface ModuleReference {
+  line: number;
+  specifier: string;
+  kind: ImportViolation['kind'];
+  /** `import type` / `export type ... from`: no code is loaded. */
+  typeOnly: boolean;
+}
+
 /**
- * Every runtime dependency on backend/ in one TypeScript source. `import type` and
- * `export type ... from` are allowed; so is nothing else (an `import { type X }` still loads
- * the module under verbatimModuleSyntax, so it is refused too: write `import type`).
+ * Every module one TypeScript source refers to, with whether the reference is type-only (an
+ * `import { type X }` still loads the module under verbatimModuleSyntax, so it is not).
  */
-export function findBackendImports(source: string, file: string, rootDir: string): ImportViolation[] {
+export function findModuleReferences(source: string): ModuleReference[] {
   const tokens = tokenize(source);
-  const violations: ImportViolation[] = [];
-  const report = (at: Token, kind: ImportViolation['kind']) => {
-    if (!reachesBackend(at.value, file, rootDir)) return;
-    violations.push({
-      file, line: at.line, specifier: at.value, kind,
-      message: `${path.relative(rootDir, file) || file}:${at.line}: ${kind} of "${at.value}" loads back-end code into scenarios/. ` +
-        'The billing oracle must stay independent of backend/ (README, Folders): share types only, with `import type`.',
-    });
+  const refs: ModuleReference[] = [];
+  const add = (at: Token, kind: ModuleReference['kind'], typeOnly = false) => {
+    refs.push({ line: at.line, specifier: at.value, kind, typeOnly });
   };
 
   tokens.forEach((tok, i) => {
     if (tok.kind !== 'id' || isPunct(tokens[i - 1], '.')) return;
     const next = tokens[i + 1];
     if (tok.value === 'import') {
-      if (isPunct(next, '(')) { if (isSpecifier(tokens[i + 2])) report(tokens[i + 2], 'dynamic import()'); return; }
-      if (next?.kind === 'str') { report(next, 'side-effect import'); return; }
+      if (isPunct(next, '(')) { if (isSpecifier(tokens[i + 2])) add(tokens[i + 2], 'dynamic import()'); return; }
+      if (next?.kind === 'str') { add(next, 'side-effect import'); return; }
       if (!(isId(next) || isPunct(next, '{') || isPunct(next, '*'))) return; // import.meta, { import: 1 }
       const typeOnly = isId(next, 'type') && !isId(tokens[i + 2], 'from') && !isPunct(tokens[i + 2], ',') && !isPunct(tokens[i + 2], '=');
       const spec = fromSpecifierIndex(tokens, i + 1);
-      if (spec >= 0 && !typeOnly) report(tokens[spec], 'import');
+      if (spec >= 0) add(tokens[spec], 'import', typeOnly);
     } else if (tok.value === 'export') {
       const typeOnly = isId(next, 'type') && (isPunct(tokens[i + 2], '{') || isPunct(tokens[i + 2], '*'));
       if (!typeOnly && !isPunct(next, '{') && !isPunct(next, '*')) return; // export const/function/...: no module
       const spec = fromSpecifierIndex(tokens, i + 1);
-      if (spec >= 0 && !typeOnly) report(tokens[spec], 'export ... from');
+      if (spec >= 0) add(tokens[spec], 'export ... from', typeOnly);
     } else if (tok.value === 'require' && isPunct(next, '(') && isSpecifier(tokens[i + 2])) {
       const importEquals = isPunct(tokens[i - 1], '=') && (isId(tokens[i - 3], 'import') || (isId(tokens[i - 3], 'type') && isId(tokens[i - 4], 'import')));
       if (importEquals) return; // judged above with its import statement
-      report(tokens[i + 2], 'require()');
+      add(tokens[i + 2], 'require()');
     }
   });
-  return violations;
+  return refs;
+}
+
+/**
+ * Every runtime dependency on backend/ in one TypeScript source. `import type` and
+ * `export type ... from` are allowed; so is nothing else (an `import { type X }` still loads
+ * the module under verbatimModuleSyntax, so it is refused too: write `import type`).
+ */
+export function findBackendImports(source: string, file: string, rootDir: string): ImportViolation[] {
+  return findModuleReferences(source)
+    .filter((r) => !r.typeOnly && reachesBackend(r.specifier, file, rootDir))
+    .map((r) => ({
+      file, line: r.line, specifier: r.specifier, kind: r.kind,
+      message: `${path.relative(rootDir, file) || file}:${r.line}: ${r.kind} of "${r.specifier}" loads back-end code into scenarios/. ` +
+        'The billing oracle must stay independent of backend/ (README, Folders): share types only, with `import type`.',
+    }));
 }

@@ -2,7 +2,7 @@
 import express from 'express';
 import { z } from 'zod';
 import { ApiError } from '../../api-error.js';
-import { correctCdr } from '../../cdr-corrections.js';
+import { correctCdr } from '../../cdrs/corrections.js';
 import { listCdrs } from '../../ocpi/cdrs.js';
 import { cdrJsonById } from '../../store/queries.js';
 import type { ApiContext } from '../context.js';

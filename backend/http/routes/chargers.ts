@@ -2,7 +2,7 @@
 import express from 'express';
 import { z } from 'zod';
 import { isValidTimeZone } from '../../billing/local-time.js';
-import type { ChargerRec, Csms } from '../../csms.js';
+import type { ChargerRec, Csms } from '../../core/csms.js';
 import { chargerRows, connectorStatusRows, statusHistory, type ConnectorStatusRow } from '../../store/queries.js';
 import type { ApiContext } from '../context.js';
 import { objectMessages, parseInput, parseList, queryInt, text, wholeNumber } from '../validate.js';

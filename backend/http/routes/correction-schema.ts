@@ -2,7 +2,7 @@
 // and its keys, that it corrects something and not by two tariffs, then each field. The
 // tariff itself is validated where it is priced (cdr-corrections.ts).
 import { z } from 'zod';
-import type { CorrectionRequest } from '../../cdr-corrections.js';
+import type { CorrectionRequest } from '../../cdrs/corrections.js';
 import { objectMessages, parseInput } from '../validate.js';
 
 const KEYS = ['tariffId', 'tariff', 'meterStartWh', 'meterStopWh', 'remark'] as const;

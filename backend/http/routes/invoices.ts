@@ -1,9 +1,9 @@
 // One invoice per billed session: JSON with its cost lines, HTML and PDF.
 import express from 'express';
 import { ApiError } from '../../api-error.js';
-import { invoiceHtml } from '../../invoice-html.js';
-import { invoicePdf } from '../../invoice-pdf.js';
-import { loadInvoice } from '../../invoices.js';
+import { invoiceHtml } from '../../invoicing/invoice-html.js';
+import { invoicePdf } from '../../invoicing/invoice-pdf.js';
+import { loadInvoice } from '../../invoicing/invoices.js';
 import type { Store } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
 import { lineJson } from '../cost-line-json.js';

@@ -2,7 +2,7 @@
 import express from 'express';
 import { z } from 'zod';
 import { isValidTimeZone } from '../../billing/local-time.js';
-import type { LocationRec } from '../../cdr.js';
+import type { LocationRec } from '../../cdrs/cdr.js';
 import type { ApiContext } from '../context.js';
 import { objectMessages, parseInput, text } from '../validate.js';
 

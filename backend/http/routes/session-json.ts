@@ -1,6 +1,6 @@
 // A session row and its meter values as the API shows them.
-import type { CostLineRow } from '../../invoices.js';
-import { costDimensions } from '../../session-billing.js';
+import type { CostLineRow } from '../../invoicing/invoices.js';
+import { costDimensions } from '../../core/session-billing.js';
 import type { MeterValueRow, SessionRow } from '../../store/queries.js';
 import { lineJson } from '../cost-line-json.js';
 

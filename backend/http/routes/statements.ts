@@ -1,9 +1,9 @@
 // Monthly statements of one token or one customer group: JSON, HTML and PDF.
 import express from 'express';
 import { z } from 'zod';
-import { statementHtml } from '../../invoice-html.js';
-import { statementPdf } from '../../invoice-pdf.js';
-import { loadStatement, type StatementQuery } from '../../invoices.js';
+import { statementHtml } from '../../invoicing/invoice-html.js';
+import { statementPdf } from '../../invoicing/invoice-pdf.js';
+import { loadStatement, type StatementQuery } from '../../invoicing/invoices.js';
 import type { ApiContext } from '../context.js';
 import { sendPdfDownload } from '../pdf-download.js';
 import { parseInput, queryText } from '../validate.js';

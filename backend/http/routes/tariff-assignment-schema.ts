@@ -3,8 +3,8 @@
 // the object and its keys, scope, tariffId, keys that do not belong to the scope, then the
 // keys the scope needs.
 import { z } from 'zod';
-import type { Csms } from '../../csms.js';
-import { SCOPE_PRECEDENCE, type AssignmentScope } from '../../tariff-assignments.js';
+import type { Csms } from '../../core/csms.js';
+import { SCOPE_PRECEDENCE, type AssignmentScope } from '../../core/tariff-assignments.js';
 import { absent, objectMessages, parseInput, text, wholeNumber } from '../validate.js';
 
 export interface AssignmentRequest {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApiError } from '../../api-error.js';
 import { TariffValidationError, validateTariff } from '../../billing/tariff-validation.js';
 import { listTariffs } from '../../ocpi/tariffs.js';
-import { SCOPE_PRECEDENCE } from '../../tariff-assignments.js';
+import { SCOPE_PRECEDENCE } from '../../core/tariff-assignments.js';
 import { ocpiOptions, type ApiContext } from '../context.js';
 import { limitParam, offsetParam, parseInput } from '../validate.js';
 import { parseAssignment } from './tariff-assignment-schema.js';

@@ -1,7 +1,7 @@
 // Tokens (OCPP idTags) the back end authorises, with their customer group.
 import express from 'express';
 import { z } from 'zod';
-import type { TokenRec, TokenStatus } from '../../csms.js';
+import type { TokenRec, TokenStatus } from '../../core/csms.js';
 import type { ApiContext } from '../context.js';
 import { dateTime, objectMessages, parseList, text } from '../validate.js';
 

@@ -1,14 +1,14 @@
 // Correcting a CDR: a credit CDR for it plus a new CDR, committed together. The corrected CDR
 // is never touched. The new CDR is re-priced with another tariff (by id: its version valid at
 // the session start; or given whole) and/or from corrected meter registers.
-import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
-import { validateTariff } from './billing/tariff-validation.js';
+import type { ChargingPeriod, CostBreakdown, Tariff } from '../billing/ocpi.js';
+import { validateTariff } from '../billing/tariff-validation.js';
 import { buildCdr, cdrTotals, creditCdr, publishedTariff, type OcpiCdr } from './cdr.js';
-import type { Csms } from './csms.js';
-import { readingOf, type MeterValue16 } from './meter.js';
-import { billSession, chargingStateOf, repriceSession } from './session-billing.js';
-import type { Store } from './store/store.js';
-import { ApiError } from './api-error.js';
+import type { Csms } from '../core/csms.js';
+import { billSession, repriceSession } from '../core/session-billing.js';
+import { readConnectorStates, readSessionReadings } from '../store/state-reads.js';
+import type { Store } from '../store/store.js';
+import { ApiError } from '../api-error.js';
 
 export interface CorrectionRequest {
   tariffId?: string;
@@ -38,31 +38,8 @@ interface StoppedSession {
 
 /** What the charger reported during a finished session, read back from the store. */
 async function reportedFacts(store: Store, sessionId: number, s: StoppedSession) {
-  const rows = await store.readAll<{ at: string; measurand: string | null; phase: string | null; unit: string | null; format: string | null; value: string }>(
-    'meterValuesOfSession',
-    [sessionId],
-  );
-  const byInstant = new Map<string, MeterValue16>();
-  for (const r of rows) {
-    let mv = byInstant.get(r.at);
-    if (!mv) byInstant.set(r.at, (mv = { timestamp: r.at, sampledValue: [] }));
-    mv.sampledValue.push({
-      value: r.value,
-      ...(r.measurand !== null ? { measurand: r.measurand } : {}),
-      ...(r.phase !== null ? { phase: r.phase } : {}),
-      ...(r.unit !== null ? { unit: r.unit } : {}),
-      ...(r.format !== null ? { format: r.format } : {}),
-    });
-  }
-  const readings = [...byInstant.values()].map((mv) => readingOf(mv, mv.timestamp)).filter((r) => r !== null);
-  const statusRows = await store.query<{ status: string; at: string }>(
-    'SELECT status, at FROM status_history WHERE charger_id = ? AND connector_id = ? AND at > ? AND at < ? ORDER BY id',
-    [s.charger_id, s.connector_id, s.started_at, s.stopped_at],
-  );
-  const states = statusRows.flatMap((r) => {
-    const charging = chargingStateOf(r.status);
-    return charging === null ? [] : [{ at: r.at, charging }];
-  });
+  const readings = await readSessionReadings(store, sessionId);
+  const states = await readConnectorStates(store, s.charger_id, s.connector_id, s.started_at, s.stopped_at);
   return { readings, states };
 }
 
@@ -152,7 +129,17 @@ export async function correctCdr(csms: Csms, store: Store, cdrId: string, req: C
   });
   const op = (c: OcpiCdr) => {
     const t = cdrTotals(c);
-    return store.op('cdr', [c.id, row.session_id, c.credit ? 1 : 0, c.credit_reference_id ?? null, now, c.currency, t.excl, t.incl, JSON.stringify(c)]);
+    return store.writes.cdr({
+      id: c.id,
+      sessionId: row.session_id,
+      credit: c.credit ? 1 : 0,
+      creditReferenceId: c.credit_reference_id ?? null,
+      lastUpdated: now,
+      currency: c.currency,
+      totalExclVat: t.excl,
+      totalInclVat: t.incl,
+      json: JSON.stringify(c),
+    });
   };
   try {
     await store.commit(op(credit), op(cdr));

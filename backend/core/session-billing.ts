@@ -1,26 +1,12 @@
-// The one place the OCPP side of the back end meets the billing engine (backend/billing/).
+// The one place the back end's core meets the billing engine (backend/billing/).
 // Given what a charger reported during a session, build the PeriodInput, call
 // buildChargingPeriods and priceSession, and return what the store keeps. Pure and
-// synchronous: it runs while the StopTransaction unit of work is being assembled.
-import { Dec } from './billing/money.js';
-import { buildChargingPeriods, type MeterReading, type StateChange } from './billing/periods.js';
-import { fallIsRounding, registerValue, resolutionOf, settleRegisters, type RegisterValue } from './billing/registers.js';
-import { priceSession } from './billing/pricing.js';
-import type { ChargingPeriod, CostBreakdown, Tariff } from './billing/ocpi.js';
-
-/** Connector statuses that switch the session between TIME (charging) and PARKING_TIME. */
-export function chargingStateOf(status: string): boolean | null {
-  switch (status) {
-    case 'Charging':
-    case 'SuspendedEVSE':
-      return true;
-    case 'SuspendedEV':
-    case 'Finishing':
-      return false;
-    default:
-      return null; // Available, Preparing, Reserved, Unavailable, Faulted: no change
-  }
-}
+// synchronous: it runs while the stop's unit of work is being assembled.
+import { Dec } from '../billing/money.js';
+import { buildChargingPeriods, type MeterReading, type StateChange } from '../billing/periods.js';
+import { fallIsRounding, registerValue, resolutionOf, settleRegisters, type RegisterValue } from '../billing/registers.js';
+import { priceSession } from '../billing/pricing.js';
+import type { ChargingPeriod, CostBreakdown, Tariff } from '../billing/ocpi.js';
 
 export interface SessionFacts {
   startedAt: string; // UTC ISO

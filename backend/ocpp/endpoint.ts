@@ -1,20 +1,32 @@
-// The OCPP endpoint: each charger's calls bound to the CSMS core over the OCPP-J transport
-// (strict validation of every call and every answer, see ocpp-transport.ts). Connections are
-// tracked by instance: a charger may reconnect before the server has seen its old socket close.
+// The OCPP endpoint: each charger's connection over the OCPP-J transport (strict validation of
+// every call and every answer, see transport/) bound to its OCPP version's handlers (v16/),
+// which call the core. The one module that imports a version folder. Connections are tracked
+// by instance: a charger may reconnect before the server has seen its old socket close.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRPCError } from 'ocpp-rpc';
-import { OcppRequestError, type Csms } from './csms.js';
-import { ocpp16Validator } from './ocpp-validator.js';
-import { COST_VENDOR_ID, type CostMessageId, type RunningCostNotifier } from './running-cost.js';
-import { OcppJServer, type OcppJConnection, type RefusedUpgrade, type UpgradeRefusal } from './ocpp-transport.js';
-import type { DataTransferConf } from './vendors.js';
+import type { Csms } from '../core/csms.js';
+import { OcppRequestError } from './request-error.js';
+import { Ocpp16Handlers } from './v16/handlers.js';
+import { ocpp16Validator } from './transport/validator.js';
+import type { CompletedSessionRow } from '../cost-display/running-cost.js';
+import { COST_VENDOR_ID, RunningCostNotifier, type CostMessageId, type RunningCostOptions } from './v16/cost-messages.js';
+import type { OcppJConnection } from './transport/ocpp-j-connection.js';
+import { OcppJServer, type RefusedUpgrade, type UpgradeRefusal } from './transport/ocpp-j-server.js';
+import type { DataTransferConf } from './v16/data-transfer-registry.js';
+
+/** Cost on the charger displays: how often a running cost goes out, and where a completed session is read. */
+export interface CostDisplayOptions extends RunningCostOptions {
+  completedSession: (id: number) => Promise<CompletedSessionRow | undefined>;
+}
 
 /** Runs after a charger's message was answered, with its result; chosen before the handler runs. */
 type AfterAnswer = ((result: any) => void) | null;
 
 export class OcppEndpoint {
   private readonly server: OcppJServer;
+  private readonly v16: Ocpp16Handlers;
+  private readonly costDisplay: RunningCostNotifier | null;
   /** The live connection per charger (the newest one). */
   private readonly current = new Map<string, OcppJConnection>();
   /** Every open connection, including a superseded one whose close has not arrived yet. */
@@ -25,8 +37,11 @@ export class OcppEndpoint {
   constructor(
     private readonly csms: Csms,
     private readonly log: (line: string) => void,
-    private readonly costDisplay: RunningCostNotifier | null = null,
+    costDisplay: CostDisplayOptions | null = null,
   ) {
+    const send = (chargerId: string, messageId: CostMessageId, data: string) => this.sendCostMessage(chargerId, messageId, data);
+    this.costDisplay = costDisplay && new RunningCostNotifier(csms, costDisplay.completedSession, send, costDisplay);
+    this.v16 = new Ocpp16Handlers(csms);
     this.server = new OcppJServer(ocpp16Validator(), (c) => this.onClient(c), undefined, (r) => this.onRefused(r));
   }
 
@@ -72,7 +87,7 @@ export class OcppEndpoint {
       }
     });
     this.csms.ensureCharger(id);
-    const c = this.csms;
+    const c = this.v16;
     const wrap =
       (fn: (params: any) => unknown, after?: ((params: any) => AfterAnswer) | null) =>
       async (call: { params?: Record<string, any> }): Promise<unknown> => {
@@ -104,15 +119,14 @@ export class OcppEndpoint {
       wrap((p) => c.meterValues(id, p), cost?.runningCostEnabled ? (p) => () => cost.afterMeterValues(id, p) : undefined),
     );
     // Only the stop that closes an open session shows a final cost (not a repeated stop).
-    const closesSession = (p: { transactionId: number }): boolean => c.openSession(id, { transactionId: p.transactionId }) !== null;
+    const closesSession = (p: { transactionId: number }): boolean => this.csms.openSession(id, { transactionId: p.transactionId }) !== null;
     client.handle(
       'StopTransaction',
       wrap((p) => c.stopTransaction(id, p), cost && ((p) => (closesSession(p) ? () => cost.afterStop(id, p.transactionId) : null))),
     );
     client.handle('DataTransfer', wrap((p) => c.dataTransfer(id, p)));
-    // Notifications a 1.6 charger may send on its own; acknowledged, nothing to keep yet.
-    client.handle('DiagnosticsStatusNotification', wrap(() => ({})));
-    client.handle('FirmwareStatusNotification', wrap(() => ({})));
+    client.handle('DiagnosticsStatusNotification', wrap(() => c.diagnosticsStatusNotification()));
+    client.handle('FirmwareStatusNotification', wrap(() => c.firmwareStatusNotification()));
   }
 
   /** A follow-up that fails is logged; it never fails the charger's own message. */

@@ -2,13 +2,13 @@
 // (vendorId org.openchargealliance.costmsg): SetUserPrice after authorization, RunningCost
 // during a transaction, FinalCost once the stop is committed. Every message goes out after the
 // charger's own message was answered, one at a time per charger, and never holds anything up.
-import { Decimal } from 'decimal.js';
-import type { Tariff } from './billing/ocpi.js';
-import type { IdTagInfo, OpenSessionView } from './csms.js';
-import type { MeterValue16 } from './meter.js';
-import { displayMoney, headlineComponents, latestUnitPrice, priceInclVat, tariffPriceText } from './price-text.js';
-import { billSession } from './session-billing.js';
-import type { DataTransferConf } from './vendors.js';
+import type { Tariff } from '../../billing/ocpi.js';
+import type { OpenSessionView } from '../../core/csms.js';
+import { tariffPriceText } from '../../cost-display/price-text.js';
+import { finalCost, runningCost, type CompletedSessionRow } from '../../cost-display/running-cost.js';
+import type { MeterValue16 } from '../../metering/sampled-values.js';
+import type { DataTransferConf } from './data-transfer-registry.js';
+import type { IdTagInfo } from './handlers.js';
 
 export const COST_VENDOR_ID = 'org.openchargealliance.costmsg';
 export type CostMessageId = 'SetUserPrice' | 'RunningCost' | 'FinalCost';
@@ -21,17 +21,6 @@ export interface CostSource {
   nowFor(chargerId: string): number;
   tariffFor(chargerId: string, idTag: string, atMs: number): Tariff | null;
   openSession(chargerId: string, ref: { transactionId?: number; connectorId?: number }): OpenSessionView | null;
-}
-
-/** A completed session as the store keeps it (the columns FinalCost needs). */
-export interface CompletedSessionRow {
-  state: string;
-  currency: string | null;
-  total_incl_vat: string | null;
-  invoice_id: number | null;
-  energy_wh: number | null;
-  charging_seconds: number | null;
-  parking_seconds: number | null;
 }
 
 export interface RunningCostOptions {
@@ -49,7 +38,7 @@ const MAX_QUEUED_PER_CHARGER = 4;
 class JsonDecimal {
   constructor(readonly text: string) {}
 }
-const num = (d: Decimal | string): JsonDecimal => new JsonDecimal(typeof d === 'string' ? d : d.toFixed());
+const num = (d: { toFixed(): string } | string): JsonDecimal => new JsonDecimal(typeof d === 'string' ? d : d.toFixed());
 
 function jsonText(value: unknown): string {
   if (value instanceof JsonDecimal) return value.text;
@@ -138,15 +127,13 @@ export class RunningCostNotifier {
     if (this.declined.has(chargerId)) return;
     this.completedSession(sessionId).then(
       (row) => {
-        if (!row || row.state !== 'completed' || row.total_incl_vat === null || row.currency === null) return;
-        const minutes = Math.round(((row.charging_seconds ?? 0) + (row.parking_seconds ?? 0)) / 60);
-        const kWh = new Decimal(row.energy_wh ?? 0).div(1000).toFixed(3);
-        const total = new Decimal(row.total_incl_vat);
+        const final = row ? finalCost(row) : null;
+        if (!final) return;
         const data = jsonText({
           transactionId: sessionId,
-          cost: num(row.total_incl_vat),
-          priceText: `${displayMoney(total, row.currency)} incl. VAT for ${kWh} kWh, ${minutes} min`,
-          qrCodeText: row.invoice_id !== null ? this.opts.invoiceUrl(row.invoice_id) : undefined,
+          cost: num(final.totalInclVat),
+          priceText: final.text,
+          qrCodeText: row!.invoice_id !== null ? this.opts.invoiceUrl(row!.invoice_id) : undefined,
         });
         this.enqueue(chargerId, 'FinalCost', data);
       },
@@ -165,54 +152,17 @@ export class RunningCostNotifier {
 
   /** RunningCost of an open session priced as if it stopped at its latest reading (null if it cannot be priced). */
   private runningCostData(open: OpenSessionView, tariff: Tariff, atMs: number): string | null {
-    const at = new Date(atMs).toISOString();
-    let register: Decimal | null = null;
-    let registerAtMs = -Infinity;
-    for (const r of open.readings) {
-      const t = Date.parse(r.at);
-      if (t <= atMs && t >= registerAtMs) {
-        registerAtMs = t;
-        register = new Decimal(r.registerWh);
-      }
-    }
-    const meterWh = register === null ? open.meterStart : Math.round(register.toNumber());
-    const bill = billSession({
-      startedAt: open.startedAt,
-      stoppedAt: at,
-      meterStartWh: open.meterStart,
-      meterStopWh: meterWh,
-      readings: open.readings.slice(),
-      states: open.states.slice(),
-      timeZone: open.timeZone,
-      tariff,
-    });
-    if (!bill.cost) return null;
-    let charging = true;
-    let stateAtMs = -Infinity;
-    for (const s of open.states) {
-      const t = Date.parse(s.at);
-      if (t <= atMs && t >= stateAtMs) {
-        stateAtMs = t;
-        charging = s.charging;
-      }
-    }
-    const head = headlineComponents(tariff);
-    const lines = bill.cost.lines;
-    const unit = (dim: 'ENERGY' | 'TIME' | 'PARKING_TIME' | 'FLAT'): Decimal => {
-      const fromLines = latestUnitPrice(lines, dim);
-      if (fromLines) return fromLines;
-      const pc = head[dim];
-      return pc ? priceInclVat(pc.price, pc.vat) : new Decimal(0);
-    };
-    const parkingPriced = head.PARKING_TIME !== undefined || latestUnitPrice(lines, 'PARKING_TIME') !== null;
+    const c = runningCost(open, tariff, atMs);
+    if (!c) return null;
+    const unit = c.unitPrice;
     return jsonText({
       transactionId: open.id,
-      timestamp: at,
-      meterValue: meterWh,
-      cost: num(bill.cost.total_cost.incl_vat),
-      state: charging ? 'Charging' : 'Idle',
-      chargingPrice: { kWhPrice: num(unit('ENERGY')), hourPrice: num(unit('TIME')), flatFee: num(unit('FLAT')) },
-      idlePrice: parkingPriced ? { graceMinutes: 0, hourPrice: num(unit('PARKING_TIME')) } : undefined,
+      timestamp: c.at,
+      meterValue: c.meterWh,
+      cost: num(c.totalInclVat),
+      state: c.charging ? 'Charging' : 'Idle',
+      chargingPrice: { kWhPrice: num(unit.ENERGY), hourPrice: num(unit.TIME), flatFee: num(unit.FLAT) },
+      idlePrice: c.parkingPriced ? { graceMinutes: 0, hourPrice: num(unit.PARKING_TIME) } : undefined,
       priceText: tariffPriceText(tariff),
     });
   }

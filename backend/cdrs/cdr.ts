@@ -5,8 +5,8 @@
 // from the engine's exact decimal strings (at most 4 decimals for money, 9 for kWh, 10 for
 // hours), which a double prints back exactly; no arithmetic is ever done on the doubles.
 import { Decimal } from 'decimal.js';
-import { isDecimalish } from './billing/money.js';
-import type { ChargingPeriod, CostBreakdown, Decimalish, Price, Tariff, TariffRestrictions } from './billing/ocpi.js';
+import { isDecimalish } from '../billing/money.js';
+import type { ChargingPeriod, CostBreakdown, Decimalish, Price, Tariff, TariffRestrictions } from '../billing/ocpi.js';
 
 export interface OcpiParty {
   /** ISO 3166 alpha-2 country code of the CPO. */

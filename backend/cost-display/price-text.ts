@@ -1,8 +1,8 @@
 // What a charger display shows of a tariff: unit prices incl. VAT and a short human text.
 // OCPI prices are excl. VAT; a driver is shown what they pay, so VAT is added here
 // (4 decimals, half-up: the OCPI price precision).
-import { Dec, currencyMinorUnits, toDec } from './billing/money.js';
-import type { CostLine, PriceComponent, Tariff, TariffDimensionType } from './billing/ocpi.js';
+import { Dec, currencyMinorUnits, toDec } from '../billing/money.js';
+import type { CostLine, PriceComponent, Tariff, TariffDimensionType } from '../billing/ocpi.js';
 
 const SYMBOLS: Record<string, string> = { EUR: '€', USD: '$', GBP: '£', JPY: '¥', INR: '₹' };
 

@@ -3,7 +3,8 @@
 // Line amounts are the engine's unrounded 4-decimal subtotals; totals are the session totals,
 // rounded once (half-up) to the currency's minor unit as the tariff rules say.
 import { Decimal } from 'decimal.js';
-import type { Store } from './store/store.js';
+import { readInvoice, readInvoicesIssued, type InvoiceRow } from '../store/invoice-reads.js';
+import type { Store } from '../store/store.js';
 
 export interface InvoiceItem {
   kind: 'energy' | 'charging-time' | 'parking-time' | 'flat-fee' | 'reservation' | 'price-limit';
@@ -48,28 +49,6 @@ export interface InvoiceView {
   totalInclVat: string;
 }
 
-interface InvoiceRow {
-  id: number;
-  number: string;
-  year: number;
-  session_id: number;
-  issued_at: string;
-  currency: string;
-  total_excl_vat: string;
-  total_incl_vat: string;
-  vat_json: string;
-  id_tag: string;
-  token_group: string | null;
-  charger_id: string;
-  connector_id: number;
-  location_id: string | null;
-  started_at: string;
-  stopped_at: string;
-  energy_wh: number;
-  tariff_id: string | null;
-  cost_json: string | null;
-}
-
 export interface CostLineRow {
   idx: number;
   dimension: string;
@@ -82,10 +61,6 @@ export interface CostLineRow {
   tariff_element: number;
   reservation?: number;
 }
-
-const INVOICE_SQL = `SELECT i.*, s.id_tag, s.token_group, s.charger_id, s.connector_id, s.location_id, s.started_at, s.stopped_at,
-    s.energy_wh, s.tariff_id, s.cost_json
-  FROM invoices i JOIN sessions s ON s.id = i.session_id`;
 
 const ITEM_OF: Record<string, Pick<InvoiceItem, 'kind' | 'description' | 'unit'>> = {
   ENERGY: { kind: 'energy', description: 'Energy', unit: 'kWh' },
@@ -177,7 +152,7 @@ function invoiceView(r: InvoiceRow, lines: CostLineRow[]): InvoiceView {
 const decimalsOf = (amount: string): number => (amount.includes('.') ? amount.length - amount.indexOf('.') - 1 : 0);
 
 export async function loadInvoice(store: Store, id: number): Promise<{ view: InvoiceView; lines: CostLineRow[] } | null> {
-  const [row] = await store.query<InvoiceRow>(`${INVOICE_SQL} WHERE i.id = ?`, [id]);
+  const row = await readInvoice(store, id);
   if (!row) return null;
   const lines = await store.readAll<CostLineRow>('costLinesOfSession', [row.session_id]);
   return { view: invoiceView(row, lines), lines };
@@ -234,10 +209,7 @@ export function monthRange(month: string): { from: string; to: string } {
 export async function loadStatement(store: Store, q: StatementQuery): Promise<StatementView> {
   const { from, to } = monthRange(q.month);
   const byTag = q.idTag !== undefined;
-  const rows = await store.query<InvoiceRow>(
-    `${INVOICE_SQL} WHERE ${byTag ? 's.id_tag' : 's.token_group'} = ? AND i.issued_at >= ? AND i.issued_at < ? ORDER BY i.year, i.seq`,
-    [byTag ? q.idTag : q.group, from, to],
-  );
+  const rows = await readInvoicesIssued(store, byTag ? { idTag: q.idTag! } : { group: q.group! }, from, to);
   const totals = new Map<string, { count: number; energyWh: number; excl: Decimal; incl: Decimal; vat: Map<string, { rate: string | null; base: Decimal; amount: Decimal }> }>();
   for (const r of rows) {
     let t = totals.get(r.currency);

@@ -1,8 +1,10 @@
-// OCPP 1.6 sampled values: defaults, unit normalisation, and what billing needs from them.
-import { Dec } from './billing/money.js';
-import type { MeterReading } from './billing/periods.js';
-import { isCanonicalUtc } from './billing/local-time.js';
-import { resolutionOf } from './billing/registers.js';
+// OCPP 1.6 sampled values, the form meter_values keeps every reading in: defaults, unit
+// normalisation, and what billing needs from them. Shared by the 1.6 handlers (live messages),
+// the store (readings of open sessions at start-up) and CDR corrections (a session read back).
+import { Dec } from '../billing/money.js';
+import type { MeterReading } from '../billing/periods.js';
+import { isCanonicalUtc } from '../billing/local-time.js';
+import { resolutionOf } from '../billing/registers.js';
 
 export interface SampledValue16 {
   value: string;
