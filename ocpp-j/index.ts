@@ -3,5 +3,6 @@
 // the simulator, calibrate and the back end can share it.
 
 export * from './framing.js';
+export * from './incoming.js';
 export * from './errors.js';
 export * from './schemas.js';

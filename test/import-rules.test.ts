@@ -1,7 +1,8 @@
-// README, Folders: the module rules of the back end and the simulator. The back end's core
+// docs/architecture.md: the module rules of the back end and the simulator. The back end's core
 // (backend/core/) speaks in meanings and loads no OCPP or HTTP code; sim/ never imports
 // backend/; the OCPP 1.6 handlers (backend/ocpp/v16/) are bound to connections by the OCPP
-// endpoint alone. This test fails loudly if that changes, and proves on in-memory fixtures
+// endpoint alone; the OCPP-J leaf (ocpp-j/) imports nothing else of ours; SQL lives only in
+// backend/store/. This test fails loudly if that changes, and proves on in-memory fixtures
 // that each kind of break is caught. It reads imports with the oracle-independence parser.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -59,20 +60,38 @@ function checkImportRules(source: string, file: string): RuleViolation[] {
       if ('pkg' in to && PROTOCOL_PACKAGES.has(to.pkg)) broken(`the core (backend/core/) uses no protocol or HTTP package (${to.pkg})`);
       if ('path' in to && under(to.path, 'backend/ocpp')) broken('the core (backend/core/) imports no OCPP code: the handlers in backend/ocpp/ call the core');
       if ('path' in to && HTTP_CODE(to.path)) broken('the core (backend/core/) imports no HTTP code: the HTTP API calls the core');
+      if ('path' in to && under(to.path, 'ocpp-j')) broken('the core (backend/core/) imports no OCPP code: the OCPP-J leaf is for the transports');
     }
+    if (under(from, 'ocpp-j') && 'path' in to && !under(to.path, 'ocpp-j')) broken('the OCPP-J leaf (ocpp-j/) imports nothing else of ours');
     if (under(from, 'sim') && 'path' in to && under(to.path, 'backend')) broken('sim/ never imports backend/ (the simulator is a charger, not a back end)');
     const v16Inside = under(from, 'backend/ocpp/v16') || from === OCPP_ENDPOINT || under(from, 'test');
     if (!v16Inside && 'path' in to && under(to.path, 'backend/ocpp/v16')) {
       broken(`only the OCPP endpoint (${OCPP_ENDPOINT}) imports the OCPP 1.6 handlers in backend/ocpp/v16/`);
     }
   }
+  return out.concat(sqlOutsideStore(source, from));
+}
+
+// An SQL statement in code: the keywords as SQL is written here, upper case.
+const SQL_STATEMENT = /\b(?:SELECT\b[^;`'"]*?\bFROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX|TRIGGER))\b/;
+const COMMENT = /\/\*[\s\S]*?\*\/|\/\/[^\n]*/g;
+
+/** SQL text in a back-end module outside backend/store/, where every statement belongs. */
+function sqlOutsideStore(source: string, from: string): RuleViolation[] {
+  if (!under(from, 'backend') || under(from, 'backend/store')) return [];
+  const lines = source.replace(COMMENT, (c) => c.replace(/[^\n]/g, ' ')).split('\n');
+  const out: RuleViolation[] = [];
+  lines.forEach((text, i) => {
+    const m = SQL_STATEMENT.exec(text);
+    if (m) out.push({ file: from, line: i + 1, specifier: m[0], message: `${from}:${i + 1}: SQL "${m[0]}": SQL lives only in backend/store/ (a named read or write there)` });
+  });
   return out;
 }
 
 const at = (...parts: string[]) => path.join(ROOT, ...parts);
 
 describe('the module rules hold in the repository', () => {
-  const files = ['backend', 'sim', 'scenarios', 'bin', 'reports'].flatMap((d) => tsFilesUnder(at(d)));
+  const files = ['backend', 'sim', 'ocpp-j', 'scenarios', 'bin', 'reports'].flatMap((d) => tsFilesUnder(at(d)));
 
   it('scans the folders the rules are about (not vacuous)', () => {
     expect(files).toContain(at('backend', 'core', 'csms.ts'));
@@ -111,6 +130,12 @@ describe('the import rule checker', () => {
     ['the HTTP API: the 1.6 cost messages', at('backend', 'http', 'api.ts'), "import type { CostMessageId } from '../ocpp/v16/cost-messages.js';", 'only the OCPP endpoint'],
     ['the transport: a 1.6 handler', at('backend', 'ocpp', 'transport', 'x.ts'), "import '../v16/handlers.js';", 'only the OCPP endpoint'],
     ['scenarios: a 1.6 handler', at('scenarios', 'x.ts'), "import type { StartConf } from '../backend/ocpp/v16/handlers.js';", 'only the OCPP endpoint'],
+    ['core: the OCPP-J leaf', CORE_FILE, "import { CALL } from '../../ocpp-j/index.js';", 'the OCPP-J leaf is for the transports'],
+    ['the OCPP-J leaf: the simulator', at('ocpp-j', 'x.ts'), "import { Rng } from '../sim/prng.js';", 'imports nothing else of ours'],
+    ['the OCPP-J leaf: the back end', at('ocpp-j', 'x.ts'), "import type { Csms } from '../backend/core/csms.js';", 'imports nothing else of ours'],
+    ['a route: SQL', at('backend', 'http', 'routes', 'x.ts'), 'const rows = await store.query(`SELECT id FROM sessions WHERE id = ?`);', 'SQL lives only in backend/store/'],
+    ['the core: an insert', CORE_FILE, "const sql = 'INSERT OR IGNORE INTO tokens (id_tag) VALUES (?1)';", 'SQL lives only in backend/store/'],
+    ['the core: an update', CORE_FILE, 'db.run("UPDATE sessions SET flags = ?2 WHERE id = ?1");', 'SQL lives only in backend/store/'],
   ];
   it.each(broken)('refuses %s', (_, file, source, message) => {
     const violations = checkImportRules(source, file);
@@ -145,6 +170,10 @@ describe('the import rule checker', () => {
     ['a test: the 1.6 handlers', at('test', 'x.test.ts'), "import { Ocpp16Handlers } from '../backend/ocpp/v16/handlers.js';"],
     ['OCPP code: the core', at('backend', 'ocpp', 'v16', 'x.ts'), "import type { Csms } from '../../core/csms.js';"],
     ['sim: its own modules and packages', at('sim', 'fixture.ts'), "import { x } from './backend-like.js';\nimport { WebSocket } from 'ws';"],
+    ['the OCPP-J leaf: its own modules and packages', at('ocpp-j', 'index.ts'), "export * from './framing.js';\nimport { Ajv } from 'ajv';"],
+    ['the back end: the OCPP-J leaf', at('backend', 'ocpp', 'transport', 'x.ts'), "import { parseIncomingFrame } from '../../../ocpp-j/index.js';"],
+    ['the store: SQL', at('backend', 'store', 'x.ts'), 'const sql = `SELECT id FROM sessions WHERE id = ?1`;'],
+    ['the back end: SQL words in a comment or in prose', CORE_FILE, "// SELECT id FROM sessions, as the store runs it\nconst hint = 'select the session from the list';"],
   ];
   it.each(allowed)('allows %s', (_, file, source) => {
     expect(checkImportRules(source, file)).toEqual([]);

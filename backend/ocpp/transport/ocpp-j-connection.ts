@@ -2,7 +2,7 @@
 // any order), the back end's calls to it (one at a time, with a timeout), and keep-alive pings.
 import { createRPCError } from 'ocpp-rpc';
 import { WebSocket, type RawData } from 'ws';
-import { callFrame, errorFrame, parseFrame, resultFrame } from './ocpp-j-frames.js';
+import { encodeCall, encodeCallError, encodeCallResult, parseIncomingFrame } from '../../../ocpp-j/index.js';
 import type { StrictValidator } from './validator.js';
 
 export interface IncomingCall {
@@ -120,7 +120,7 @@ export class OcppJConnection {
 
   private onMessage(data: RawData): void {
     // Binary frames are read as UTF-8 text too, as ocpp-rpc reads them.
-    const frame = parseFrame(data.toString());
+    const frame = parseIncomingFrame(data.toString());
     switch (frame.kind) {
       case 'call':
         return this.onCall(frame.id, frame.method, frame.params);
@@ -184,7 +184,7 @@ export class OcppJConnection {
     } catch {
       return this.answerRpcError(id, createRPCError('InternalError') as RpcErrorLike);
     }
-    this.send(resultFrame(id, result));
+    this.send(encodeCallResult(id, result));
   }
 
   private answerRpcError(id: string, err: RpcErrorLike): void {
@@ -193,7 +193,7 @@ export class OcppJConnection {
   }
 
   private answerError(id: string, code: string, description: string, details: unknown = {}): void {
-    this.send(errorFrame(id, code, description, details));
+    this.send(encodeCallError(id, code, description, details));
   }
 
   private onAnswer(id: string, result: unknown, error: Error | null): void {
@@ -228,7 +228,7 @@ export class OcppJConnection {
     }, CSMS_CALL_TIMEOUT_MS);
     next.timer.unref();
     try {
-      this.send(callFrame(next.id, next.method, next.params));
+      this.send(encodeCall(next.id, next.method, next.params));
     } catch (err) {
       clearTimeout(next.timer);
       this.waiting = null;

@@ -1,5 +1,5 @@
 // OCPP-J over WebSocket for the reference back end: the upgrade at /ocpp/{chargerId} with the
-// ocpp1.6 subprotocol, CALL / CALLRESULT / CALLERROR framing (ocpp-j-frames.ts), strict
+// ocpp1.6 subprotocol, CALL / CALLRESULT / CALLERROR framing (the OCPP-J leaf, ocpp-j/), strict
 // validation of every call and answer in both directions with ocpp-rpc's OCPP 1.6 schemas and
 // error codes, CSMS-initiated calls one at a time per connection, and keep-alive pings.
 //

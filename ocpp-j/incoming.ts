@@ -1,23 +1,22 @@
-// OCPP-J framing: the message type ids, the parsing of one text frame, and the writing of the
-// three kinds of frame. Kept small and apart, as a shared OCPP-J module for the simulator and
-// the back end will replace it.
-
-export const CALL = 2;
-export const CALLRESULT = 3;
-export const CALLERROR = 4;
+// Reading a frame as the answering side of a connection (a CSMS) must: tolerant where ocpp-rpc
+// is (an empty frame is ignored, an answer without an id answers nothing) and, for a malformed
+// frame, with the CALLERROR code and text ocpp-rpc gives it, so that a charger sees the same
+// errors from any server built on this leaf. decodeFrame (framing.ts) is the strict reading a
+// client uses on the frames it receives.
+import { CALL, CALLERROR, CALLRESULT } from './framing.js';
 
 /** One frame as read: a message, a frame to answer with a CALLERROR under id "-1", or one to drop. */
-export type Frame =
+export type IncomingFrame =
   | { kind: 'call'; id: string; method: unknown; params: unknown }
   | { kind: 'result'; id: string; result: unknown }
   | { kind: 'error'; id: string; code: unknown; description: unknown; details: unknown }
   | { kind: 'malformed'; code: 'RpcFrameworkError' | 'MessageTypeNotSupported'; description: string }
   | { kind: 'dropped' };
 
-const DROPPED: Frame = { kind: 'dropped' };
+const DROPPED: IncomingFrame = { kind: 'dropped' };
 
 /** A frame's text, with the codes and texts ocpp-rpc gives malformed ones. */
-export function parseFrame(text: string): Frame {
+export function parseIncomingFrame(text: string): IncomingFrame {
   if (text === '') return DROPPED; // some chargers send empty frames; ocpp-rpc ignores them too
   let msg: unknown;
   try {
@@ -41,14 +40,3 @@ export function parseFrame(text: string): Frame {
   return { kind: 'error', id, code: msg[2], description: msg[3], details: msg[4] };
 }
 
-export function callFrame(id: string, method: string, params: unknown): string {
-  return `[${CALL},${JSON.stringify(id)},${JSON.stringify(method)},${JSON.stringify(params)}]`;
-}
-
-export function resultFrame(id: string, result: unknown): string {
-  return `[${CALLRESULT},${JSON.stringify(id)},${JSON.stringify(result)}]`;
-}
-
-export function errorFrame(id: string, code: string, description: string, details: unknown): string {
-  return JSON.stringify([CALLERROR, id, code, description, details]);
-}
