@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { RPCClient } from 'ocpp-rpc';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../backend/server.js';
-import { testCharger } from './helpers/test-charger.js';
+import { testCharger, type ChargerHandler } from './helpers/test-charger.js';
 
 let dir: string;
 let backend: Backend;
@@ -21,7 +21,7 @@ const VENDOR = 'org.openchargealliance.costmsg';
 
 async function charger(id: string, onCost?: (messageId: string) => string): Promise<RPCClient> {
   const c = testCharger(backend.port, id);
-  if (onCost) c.handle('DataTransfer', ({ params }: { params: { vendorId: string; messageId?: string } }) => ({ status: onCost(params.messageId ?? '') }));
+  if (onCost) c.handle('DataTransfer', (({ params }: { params: { vendorId: string; messageId?: string } }) => ({ status: onCost(params.messageId ?? '') })) as unknown as ChargerHandler);
   await c.connect();
   clients.push(c);
   return c;

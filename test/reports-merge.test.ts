@@ -49,7 +49,7 @@ function row(chargerId: string, absError = '0', status: ReconciliationRow['statu
   return { chargerId, connectorId: 1, startAt: '2026-03-02T08:01:00.000Z', status, expectedTotal: '1.00', billedTotal: '1.00', absError, detail: '' };
 }
 
-function shard(index: number, count: number, over: Partial<RunResult> & { summary?: Partial<Summary>; values?: number[] } = {}): ShardInput {
+function shard(index: number, count: number, over: Omit<Partial<RunResult>, 'summary'> & { summary?: Partial<Summary>; values?: number[] } = {}): ShardInput {
   const { summary, values, ...rest } = over;
   const result: RunResult = {
     format: RESULT_FORMAT,

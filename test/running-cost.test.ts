@@ -11,7 +11,7 @@ import { buildChargingPeriods } from '../backend/billing/periods.js';
 import { priceSession } from '../backend/billing/pricing.js';
 import type { Tariff } from '../backend/billing/ocpi.js';
 import { tariffPriceText } from '../backend/cost-display/price-text.js';
-import { testCharger } from './helpers/test-charger.js';
+import { testCharger, type ChargerHandler } from './helpers/test-charger.js';
 
 const VENDOR = 'org.openchargealliance.costmsg';
 const ZONE = 'Europe/Berlin';
@@ -44,10 +44,10 @@ const clients: RPCClient[] = [];
 async function charger(id: string, status: 'Accepted' | 'UnknownVendorId' = 'Accepted'): Promise<{ c: RPCClient; shown: Shown[] }> {
   const c = testCharger(backend.port, id);
   const shown: Shown[] = [];
-  c.handle('DataTransfer', ({ params }: { params: { vendorId: string; messageId?: string; data?: string } }) => {
+  c.handle('DataTransfer', (({ params }: { params: { vendorId: string; messageId?: string; data?: string } }) => {
     if (params.vendorId === VENDOR) shown.push({ messageId: params.messageId ?? '', raw: params.data ?? '', data: JSON.parse(params.data ?? 'null') });
     return { status: params.vendorId === VENDOR ? status : 'UnknownVendorId' };
-  });
+  }) as unknown as ChargerHandler);
   await c.connect();
   clients.push(c);
   await c.call('BootNotification', { chargePointVendor: 'ACME', chargePointModel: 'X1' });

@@ -11,3 +11,6 @@ export function testCharger(port: number, identity: string): RPCClient {
     reconnect: false,
   } as ConstructorParameters<typeof RPCClient>[0]);
 }
+
+/** A call handler as ocpp-rpc's types declare it (async, params optional); the tests' handlers answer at once. */
+export type ChargerHandler = NonNullable<Parameters<RPCClient['handle']>[1]>;
