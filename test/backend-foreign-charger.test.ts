@@ -17,8 +17,6 @@ let base: string;
 const logged: string[] = [];
 const clients: RPCClient[] = [];
 
-const VENDOR = 'org.openchargealliance.costmsg';
-
 async function charger(id: string, onCost?: (messageId: string) => string): Promise<RPCClient> {
   const c = testCharger(backend.port, id);
   if (onCost) c.handle('DataTransfer', (({ params }: { params: { vendorId: string; messageId?: string } }) => ({ status: onCost(params.messageId ?? '') })) as unknown as ChargerHandler);

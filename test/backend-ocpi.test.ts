@@ -70,7 +70,7 @@ const sumOf = (cdr: any, types: string[]) =>
     .filter((d: any) => types.includes(d.type))
     .reduce((t: Decimal, d: any) => t.plus(String(d.volume)), new Decimal(0));
 
-let txs: number[] = [];
+const txs: number[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cb-ocpi-'));

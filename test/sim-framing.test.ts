@@ -78,7 +78,7 @@ describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
       ocpp16.statusNotification(1, 'Charging', ts),
       ocpp16.authorize('TOKEN1'),
       ocpp16.startTransaction(1, 'TOKEN1', 123456, ts),
-      ocpp16.meterValues(1, 42, {
+      ocpp16.meterValues(1, '42', {
         timestamp: ts,
         registerJ: 123999 * 3600,
         registerDecimals: 0,
@@ -87,7 +87,7 @@ describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
         context: 'Sample.Periodic',
         measurands: ['Energy.Active.Import.Register', 'Power.Active.Import', 'SoC'],
       }),
-      ocpp16.stopTransaction(42, 'TOKEN1', 130000, ts, 'Local'),
+      ocpp16.stopTransaction('42', 'TOKEN1', 130000, ts, 'Local'),
       ocpp16.dataTransfer('chargebench', 'x', 'y'),
     ];
     for (const m of msgs) expect(v.validate(m.action, 'req', m.payload), m.action).toBeNull();
@@ -98,7 +98,7 @@ describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
     const ts = '2025-03-30T00:59:59.000Z';
     const register = (registerJ: number, registerDecimals: number, closing = false) => {
       const sample = { timestamp: ts, registerJ, registerDecimals, powerW: 7400, socPct: 61, context: 'Sample.Periodic' as const, measurands: ['Energy.Active.Import.Register', 'Power.Active.Import', 'SoC'] as const };
-      const m = closing ? ocpp16.stopTransaction(42, 'TOKEN1', Math.floor(registerJ / 3600), ts, 'Local', sample) : ocpp16.meterValues(1, 42, sample);
+      const m = closing ? ocpp16.stopTransaction('42', 'TOKEN1', Math.floor(registerJ / 3600), ts, 'Local', sample) : ocpp16.meterValues(1, '42', sample);
       expect(v.validate(m.action, 'req', m.payload), m.action).toBeNull();
       const mv = (closing ? m.payload.transactionData : m.payload.meterValue) as Array<{ sampledValue: Array<{ value: string; measurand: string }> }>;
       const values = Object.fromEntries(mv[0].sampledValue.map((s) => [s.measurand, s.value]));

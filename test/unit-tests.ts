@@ -9,6 +9,7 @@ export const UNIT_TESTS = [
   'billing-fast-paths.test.ts',
   'billing-registers.test.ts',
   'memberships.test.ts',
+  'import-rules.test.ts',
   'meter-numbers.test.ts',
   'oracle-independence.test.ts',
   'oracle.test.ts',

@@ -278,7 +278,7 @@ export async function migrate(db: Db): Promise<{ from: number; to: number }> {
       await db.exec('COMMIT');
     } catch (err) {
       await db.exec('ROLLBACK').catch(() => undefined);
-      throw new Error(`schema migration ${v + 1} failed: ${(err as Error).message}`);
+      throw new Error(`schema migration ${v + 1} failed: ${(err as Error).message}`, { cause: err });
     }
   }
   return { from, to: MIGRATIONS.length };
