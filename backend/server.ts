@@ -64,7 +64,7 @@ export async function startBackend(opts: BackendOptions): Promise<Backend> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store = await Store.open(opts.dbPath, { maxBatch: opts.maxBatch });
   const party = { countryCode: opts.ocpi?.countryCode ?? DEFAULT_PARTY.countryCode, partyId: opts.ocpi?.partyId ?? DEFAULT_PARTY.partyId };
-  const ocpiToken = opts.ocpi?.token !== undefined ? opts.ocpi.token : (process.env.CHARGEBENCH_OCPI_TOKEN || null);
+  const ocpiToken = opts.ocpi?.token !== undefined ? opts.ocpi.token : process.env.CHARGEBENCH_OCPI_TOKEN || null;
   let server: Server | undefined;
   try {
     const csms = await Csms.create(store, {

@@ -23,11 +23,13 @@ import { SHARD_ENV, shardFromOptions, shardLabel, shardProblem, ShardSpecError }
 const EXIT = { passed: 0, failed: 1, usage: 2, broken: 3 } as const;
 const SHARD_HELP = `run shard i of n shard processes: every n-th charger and arrival of the fleet; needs --target (default: $${SHARD_ENV}, else the whole fleet)`;
 
-const integer = (name: string, min = 0) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-  return n;
-};
+const integer =
+  (name: string, min = 0) =>
+  (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const program = new Command('chargebench')
@@ -42,8 +44,18 @@ program
   .option('--port <port>', 'port to listen on (0 = any free port)', integer('--port'), 8180)
   .option('--db <file>', 'sqlite database file', 'data/chargebench.db')
   .option('--unknown-tags <policy>', 'answer for idTags the back end does not know: reject | accept', 'reject')
-  .option('--running-cost-interval <sec>', 'simulated seconds between running-cost messages to charger displays (0 = none)', integer('--running-cost-interval', 0), 300)
-  .option('--heartbeat-interval <sec>', 'heartbeat interval given to chargers in BootNotification answers, simulated seconds', integer('--heartbeat-interval', 1), 300)
+  .option(
+    '--running-cost-interval <sec>',
+    'simulated seconds between running-cost messages to charger displays (0 = none)',
+    integer('--running-cost-interval', 0),
+    300,
+  )
+  .option(
+    '--heartbeat-interval <sec>',
+    'heartbeat interval given to chargers in BootNotification answers, simulated seconds',
+    integer('--heartbeat-interval', 1),
+    300,
+  )
   .action(async (opts: { host: string; port: number; db: string; unknownTags: string; runningCostInterval: number; heartbeatInterval: number }) => {
     if (opts.unknownTags !== 'reject' && opts.unknownTags !== 'accept') usage('--unknown-tags must be reject or accept');
     const backend = await startBackend({
@@ -82,34 +94,39 @@ program
   .option('--threshold <metric:expr>', 'extra threshold, e.g. "latency.StartTransaction:p(99)<200" (repeatable)', collect)
   .option('--shard <i/n>', SHARD_HELP)
   .option('--no-progress', 'no live progress display')
-  .action(async (paths: string[], opts: { target?: string; seed?: number; reportDir: string; workers?: number; threshold?: string[]; shard?: string; progress: boolean }) => {
-    if (opts.target) checkTarget(opts.target);
-    const shard = shardOption(opts.shard, opts.target);
-    const files = expandScenarioPaths(paths);
-    const scenarios = [];
-    for (const file of files) scenarios.push(await loadScenario(file));
-    const thresholds = parseThresholdArgs(opts.threshold ?? []);
-    let allPassed = true;
-    for (const scenario of scenarios) {
-      const dir = scenarios.length > 1 ? resolve(opts.reportDir, scenario.name) : resolve(opts.reportDir);
-      const slice = shard.count > 1 ? `, ${shardLabel(shard)}` : '';
-      process.stderr.write(`chargebench: running ${scenario.name} (${scenario.chargers.count} chargers${slice}, seed ${opts.seed ?? scenario.seed})\n`);
-      const { report, passed } = await runScenario(scenario, {
-        target: opts.target,
-        seed: opts.seed,
-        workers: opts.workers,
-        thresholds,
-        progress: opts.progress,
-        shard,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      const written = await writeReports(dir, report);
-      process.stdout.write(`${formatTerminalSummary(report.summary)}\n`);
-      process.stdout.write(`${reportsLine(written)}\n`);
-      allPassed &&= passed;
-    }
-    process.exitCode = allPassed ? EXIT.passed : EXIT.failed;
-  });
+  .action(
+    async (
+      paths: string[],
+      opts: { target?: string; seed?: number; reportDir: string; workers?: number; threshold?: string[]; shard?: string; progress: boolean },
+    ) => {
+      if (opts.target) checkTarget(opts.target);
+      const shard = shardOption(opts.shard, opts.target);
+      const files = expandScenarioPaths(paths);
+      const scenarios = [];
+      for (const file of files) scenarios.push(await loadScenario(file));
+      const thresholds = parseThresholdArgs(opts.threshold ?? []);
+      let allPassed = true;
+      for (const scenario of scenarios) {
+        const dir = scenarios.length > 1 ? resolve(opts.reportDir, scenario.name) : resolve(opts.reportDir);
+        const slice = shard.count > 1 ? `, ${shardLabel(shard)}` : '';
+        process.stderr.write(`chargebench: running ${scenario.name} (${scenario.chargers.count} chargers${slice}, seed ${opts.seed ?? scenario.seed})\n`);
+        const { report, passed } = await runScenario(scenario, {
+          target: opts.target,
+          seed: opts.seed,
+          workers: opts.workers,
+          thresholds,
+          progress: opts.progress,
+          shard,
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+        const written = await writeReports(dir, report);
+        process.stdout.write(`${formatTerminalSummary(report.summary)}\n`);
+        process.stdout.write(`${reportsLine(written)}\n`);
+        allPassed &&= passed;
+      }
+      process.exitCode = allPassed ? EXIT.passed : EXIT.failed;
+    },
+  );
 
 const duration = (name: string) => (value: string) => {
   const ms = parseDuration(value);
@@ -132,9 +149,13 @@ program
   .description('throughput benchmark: open-model arrivals (constant or ramping rate) with live progress, every bill checked, the same reports')
   .option('--chargers <n>', 'simulated chargers', integer('--chargers', 1), 100)
   .option('--connectors <n>', 'connectors per charger', integer('--connectors', 1), 2)
-  .option('--rate <r/s>', 'transactions started per wall second across the fleet (default: a quarter of the connectors per second, at most 1,000; 0 = idle)', ratePerSec)
+  .option(
+    '--rate <r/s>',
+    'transactions started per wall second across the fleet (default: a quarter of the connectors per second, at most 1,000; 0 = idle)',
+    ratePerSec,
+  )
   .option('--stages <list>', 'ramping arrival rate instead of --rate, k6-style DURATION:TARGET stages, e.g. "30s:200,60s:1000"')
-  .option('--duration <d>', 'how long transactions arrive, e.g. 90s, 2m, 1h (default 60s, or the stages\' total); includes the warm-up', duration('--duration'))
+  .option('--duration <d>', "how long transactions arrive, e.g. 90s, 2m, 1h (default 60s, or the stages' total); includes the warm-up", duration('--duration'))
   .option('--warm-up <d>', 'first part of the run left out of latency, throughput and CPU figures, e.g. 10s', duration('--warm-up'))
   .addOption(
     new Option('--transaction <kind>', 'what a transaction sends: full = 9 calls and cost messages to a display; minimal = the 6 calls billing needs')
@@ -167,7 +188,8 @@ program
     }) => {
       if (opts.target) checkTarget(opts.target);
       const shard = shardOption(opts.shard, opts.target, opts.chargers);
-      if (opts.stages !== undefined && opts.rate !== undefined) usage('give either --rate (constant arrival rate) or --stages (ramping arrival rate), not both');
+      if (opts.stages !== undefined && opts.rate !== undefined)
+        usage('give either --rate (constant arrival rate) or --stages (ramping arrival rate), not both');
       let stages;
       try {
         stages = opts.stages === undefined ? undefined : parseStages(opts.stages);
@@ -225,9 +247,12 @@ program
   .action(async (opts: { sockets: number; rate: number; duration: number; warmUp: number; server: FloorServerKind; json?: boolean }) => {
     if (opts.warmUp >= opts.duration) usage('--warm-up must be shorter than --duration, which includes it');
     if (opts.rate / opts.sockets > 1000 / CALIBRATE_MIN_GAP_MS)
-      usage(`--rate ${opts.rate} over ${opts.sockets} sockets sends each socket a call every ${((1000 * opts.sockets) / opts.rate).toFixed(1)} ms; give at least ${CALIBRATE_MIN_GAP_MS} ms each (more --sockets or a lower --rate)`);
+      usage(
+        `--rate ${opts.rate} over ${opts.sockets} sockets sends each socket a call every ${((1000 * opts.sockets) / opts.rate).toFixed(1)} ms; give at least ${CALIBRATE_MIN_GAP_MS} ms each (more --sockets or a lower --rate)`,
+      );
     const capacity = fleetCapacity('ws://127.0.0.1/');
-    if (opts.sockets > capacity.maxChargers) usage(`--sockets ${opts.sockets} is more than this process can hold (${capacity.maxChargers}). ${capacity.explanation}`);
+    if (opts.sockets > capacity.maxChargers)
+      usage(`--sockets ${opts.sockets} is more than this process can hold (${capacity.maxChargers}). ${capacity.explanation}`);
     const result = await measureTransportFloor({
       sockets: opts.sockets,
       callsPerSec: opts.rate,

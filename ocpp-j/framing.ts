@@ -107,8 +107,7 @@ export function decodeFrame(text: string): Frame | FrameError {
     case CALL: {
       if (msg.length !== 4) return new FrameError('bad-payload', `CALL must have 4 elements, got ${msg.length}`, id, CALL);
       const action = msg[2];
-      if (typeof action !== 'string' || action.length === 0)
-        return new FrameError('bad-action', 'CALL action must be a non-empty string', id, CALL);
+      if (typeof action !== 'string' || action.length === 0) return new FrameError('bad-action', 'CALL action must be a non-empty string', id, CALL);
       const payload = msg[3];
       if (!isObject(payload)) return new FrameError('bad-payload', 'CALL payload must be a JSON object', id, CALL);
       return { type: CALL, id, action, payload };

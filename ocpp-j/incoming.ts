@@ -39,4 +39,3 @@ export function parseIncomingFrame(text: string): IncomingFrame {
   if (type === CALLRESULT) return { kind: 'result', id, result: msg[2] };
   return { kind: 'error', id, code: msg[2], description: msg[3], details: msg[4] };
 }
-

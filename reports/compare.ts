@@ -141,7 +141,9 @@ function cpuWaitNote(a: Summary, b: Summary): string | null {
     const [lo, hi] = x < y ? [x, y] : [y, x];
     if (hi - lo >= CPU_WAIT_DIFFERENCE && hi >= lo * 1.5) parts.push(`${who} A ${formatNumber(x, 2)}, B ${formatNumber(y, 2)}`);
   }
-  return parts.length ? `threads waiting for a core differ (${parts.join('; ')}): the machine was busier in one run, which moves latency and CPU per call by itself` : null;
+  return parts.length
+    ? `threads waiting for a core differ (${parts.join('; ')}): the machine was busier in one run, which moves latency and CPU per call by itself`
+    : null;
 }
 /** Average threads waiting for a core: smaller differences are not called out. */
 const CPU_WAIT_DIFFERENCE = 0.1;
@@ -150,7 +152,8 @@ const CPU_WAIT_DIFFERENCE = 0.1;
 function differences(a: Summary, b: Summary): string[] {
   const notes: string[] = [];
   const differ = (what: string, x: unknown, y: unknown) => {
-    if (x !== undefined && y !== undefined && JSON.stringify(x) !== JSON.stringify(y)) notes.push(`the runs differ in ${what} (A ${JSON.stringify(x)}, B ${JSON.stringify(y)})`);
+    if (x !== undefined && y !== undefined && JSON.stringify(x) !== JSON.stringify(y))
+      notes.push(`the runs differ in ${what} (A ${JSON.stringify(x)}, B ${JSON.stringify(y)})`);
   };
   differ('transaction messages', a.transactionMessages, b.transactionMessages);
   differ('cost display', a.costDisplay, b.costDisplay);

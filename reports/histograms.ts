@@ -47,10 +47,7 @@ export function decodeHistogram(encoded: string): Histogram {
     return h;
   } catch (err) {
     const head = encoded.length > 24 ? `${encoded.slice(0, 24)}…` : encoded;
-    throw new Error(
-      `decodeHistogram: "${head}" is not an hdr-histogram-js compressed base64 histogram (${(err as Error).message})`,
-      { cause: err },
-    );
+    throw new Error(`decodeHistogram: "${head}" is not an hdr-histogram-js compressed base64 histogram (${(err as Error).message})`, { cause: err });
   }
 }
 

@@ -130,7 +130,11 @@ function header(s: Summary): string {
     figure('max abs error', money(s.billing.maxAbsError), !/^[0.]*$/.test(s.billing.maxAbsError)),
     figure('calls/s', formatRate(s.throughput.callsPerSec)),
     figure('transactions/s', formatRate(s.throughput.transactionsPerSec)),
-    figure('call errors / timeouts', `${formatNumber(s.counters.callErrors)} / ${formatNumber(s.counters.timeouts)}`, s.counters.callErrors + s.counters.timeouts > 0),
+    figure(
+      'call errors / timeouts',
+      `${formatNumber(s.counters.callErrors)} / ${formatNumber(s.counters.timeouts)}`,
+      s.counters.callErrors + s.counters.timeouts > 0,
+    ),
     figure('dropped', formatNumber(s.counters.dropped), s.counters.dropped > 0),
     // Demand the site could not serve: a business figure, never shown as a failure.
     ...(typeof s.counters.turnedAway === 'number' ? [figure('drivers turned away', formatNumber(s.counters.turnedAway))] : []),
@@ -185,7 +189,12 @@ function checksTable(s: Summary): string {
   const checks = s.checks ?? [];
   const thresholds = s.thresholds ?? [];
   const checkRows = checks.length
-    ? checks.map((c) => `<tr><td class="l">${passMark(c.passed)}</td><td class="l">${escapeHtml(c.name)}</td><td class="detail">${escapeHtml(c.detail ?? '')}</td></tr>`).join('\n')
+    ? checks
+        .map(
+          (c) =>
+            `<tr><td class="l">${passMark(c.passed)}</td><td class="l">${escapeHtml(c.name)}</td><td class="detail">${escapeHtml(c.detail ?? '')}</td></tr>`,
+        )
+        .join('\n')
     : '<tr><td class="l" colspan="3"><span class="no-data">No checks.</span></td></tr>';
   const thresholdRows = thresholds.length
     ? thresholds
@@ -202,7 +211,9 @@ function checksTable(s: Summary): string {
 }
 
 function errorsTable(errors: Record<string, number>): string {
-  const kinds = Object.keys(errors).filter((k) => errors[k] > 0).sort((a, b) => errors[b] - errors[a] || a.localeCompare(b));
+  const kinds = Object.keys(errors)
+    .filter((k) => errors[k] > 0)
+    .sort((a, b) => errors[b] - errors[a] || a.localeCompare(b));
   if (kinds.length === 0) return '';
   return `<table id="errors-table"><thead><tr><th class="l">kind</th><th>count</th></tr></thead><tbody>${kinds
     .map((k) => `<tr><td class="l">${escapeHtml(k)}</td><td>${formatNumber(errors[k])}</td></tr>`)

@@ -9,8 +9,7 @@ export function escapeXml(s: string): string {
 const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 // Allowed: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]; lone surrogates are not.
-const INVALID_XML_CHARS =
-  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function stripInvalidXmlChars(s: string): string {
   return s.replace(INVALID_XML_CHARS, '\uFFFD');
@@ -61,7 +60,10 @@ function casesOf(summary: Summary, prefix: string): Case[] {
       name: `${t.metric}: ${t.expression}`,
       failure: t.passed
         ? undefined
-        : { message: thresholdMessage(t), body: `metric: ${t.metric}\nexpression: ${t.expression}\nactual: ${formatActual(t.actual)}${t.note ? `\nnote: ${t.note}` : ''}` },
+        : {
+            message: thresholdMessage(t),
+            body: `metric: ${t.metric}\nexpression: ${t.expression}\nactual: ${formatActual(t.actual)}${t.note ? `\nnote: ${t.note}` : ''}`,
+          },
     });
   }
   // A run that failed without any failing check or threshold (e.g. it broke) must still show red in CI.
@@ -69,7 +71,10 @@ function casesOf(summary: Summary, prefix: string): Case[] {
     cases.push({
       classname: `${base}.run`,
       name: 'scenario passed',
-      failure: { message: `scenario ${summary.scenario} did not pass`, body: 'The run reported failure without a failing check or threshold; see the run log.' },
+      failure: {
+        message: `scenario ${summary.scenario} did not pass`,
+        body: 'The run reported failure without a failing check or threshold; see the run log.',
+      },
     });
   }
   return cases;

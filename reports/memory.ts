@@ -16,7 +16,10 @@ export function memoryPerCharger(baselineBytes: number | undefined, loadedBytes:
   if (baselineBytes === undefined || loadedBytes === undefined || !(connectedMax > 0)) return {};
   const growth = loadedBytes - baselineBytes;
   if (connectedMax < MIN_CHARGERS_FOR_MEMORY) {
-    return { fleetBytesPerCharger: null, fleetBytesPerChargerUnmeasured: `${formatNumber(connectedMax)} chargers connected, fewer than the ${MIN_CHARGERS_FOR_MEMORY} the figure needs` };
+    return {
+      fleetBytesPerCharger: null,
+      fleetBytesPerChargerUnmeasured: `${formatNumber(connectedMax)} chargers connected, fewer than the ${MIN_CHARGERS_FOR_MEMORY} the figure needs`,
+    };
   }
   if (growth <= 0) {
     return { fleetBytesPerCharger: null, fleetBytesPerChargerUnmeasured: `the fleet's RSS did not grow with its ${formatNumber(connectedMax)} chargers` };

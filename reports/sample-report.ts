@@ -5,14 +5,7 @@ import { build } from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import type { ReconciliationRow, RunReport, Summary, TimelinePoint } from './model.js';
 import { buildMetricSource, evaluateThresholds, type ThresholdSpec } from './thresholds.js';
-import {
-  encodeHistogram,
-  latencyStatsByAction,
-  mergeAllActions,
-  mergeHistogramMaps,
-  percentileDistributionByAction,
-  percentileMs,
-} from './histograms.js';
+import { encodeHistogram, latencyStatsByAction, mergeAllActions, mergeHistogramMaps, percentileDistributionByAction, percentileMs } from './histograms.js';
 
 export interface SampleReportOptions {
   seed?: number;
@@ -31,7 +24,7 @@ export const SAMPLE_THRESHOLDS: ThresholdSpec = {
   'latency.StartTransaction': ['p(99)<200', 'p(99.9)<=500', 'max<2000'],
   'latency.MeterValues': ['p(95)<20', 'med<5'],
   'sessions.mismatched': ['count==0'],
-  'checks': ['rate>0.99'],
+  checks: ['rate>0.99'],
   'billing.maxAbsError': ['value<=0.01'],
 };
 
@@ -103,7 +96,9 @@ export function buildSampleRunReport(opts: SampleReportOptions = {}): RunReport 
     for (let w = 0; w < workers; w++) {
       const delta: Record<string, string> = {};
       for (const [action, spec] of Object.entries(ACTIONS)) {
-        const n = Math.round((connected / workers) * spec.perSecPerCharger * (0.8 + 0.4 * rand()) * (action === 'BootNotification' && sec > duration * 0.25 ? 0.05 : 1));
+        const n = Math.round(
+          (connected / workers) * spec.perSecPerCharger * (0.8 + 0.4 * rand()) * (action === 'BootNotification' && sec > duration * 0.25 ? 0.05 : 1),
+        );
         if (n === 0) continue;
         const h = newHist();
         // A slow stretch in the middle of the run, to give the charts something to show.
@@ -230,7 +225,11 @@ export function buildSampleRunReport(opts: SampleReportOptions = {}): RunReport 
     resources: { fleetCpuMicrosPerCall: 24.5, backendCpuMicrosPerCall: 91.2, fleetCpuMicros: calls * 24.5, backendCpuMicros: calls * 91.2 },
     checks: [
       { name: 'every session billed once', passed: duplicate === 0 && missing === 0, detail: `${missing} missing, ${duplicate} duplicate` },
-      { name: 'bills match the oracle to the cent', passed: mismatched === 0, detail: `${mismatched} mismatched; worst <${(maxErrCents / 100).toFixed(2)} EUR> & more` },
+      {
+        name: 'bills match the oracle to the cent',
+        passed: mismatched === 0,
+        detail: `${mismatched} mismatched; worst <${(maxErrCents / 100).toFixed(2)} EUR> & more`,
+      },
       { name: 'no unexpected sessions', passed: true, detail: '' },
     ],
     thresholds: [],

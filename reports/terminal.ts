@@ -56,7 +56,9 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
     `throughput ${formatRate(t.callsPerSec)} calls/s (${formatNumber(t.calls)} calls), ${formatRate(t.transactionsPerSec)} transactions/s (${formatNumber(t.transactions)})`,
   );
   const k = summary.counters;
-  out.push(`errors     ${formatNumber(k.callErrors)} call errors, ${formatNumber(k.timeouts)} timeouts, ${formatNumber(k.dropped)} dropped, ${formatNumber(k.reconnects)} reconnects`);
+  out.push(
+    `errors     ${formatNumber(k.callErrors)} call errors, ${formatNumber(k.timeouts)} timeouts, ${formatNumber(k.dropped)} dropped, ${formatNumber(k.reconnects)} reconnects`,
+  );
   if (typeof k.turnedAway === 'number') out.push(`demand     ${formatNumber(k.turnedAway)} drivers turned away (every connector busy, or the charger down)`);
   const r = summary.resources;
   if (r) {
@@ -79,8 +81,12 @@ export function formatTerminalSummary(summary: Summary, opts: TerminalOptions = 
       );
     }
   }
-  if (summary.load) out.push(`load       ${summary.load.model}${summary.warmUpMs ? `, first ${formatDuration(summary.warmUpMs)} warm-up left out of latency, throughput and cpu/call` : ''}`);
-  if (typeof summary.chargersConnectedMax === 'number') out.push(`connected  at most ${formatNumber(summary.chargersConnectedMax)} of ${formatNumber(summary.chargers)} chargers at once`);
+  if (summary.load)
+    out.push(
+      `load       ${summary.load.model}${summary.warmUpMs ? `, first ${formatDuration(summary.warmUpMs)} warm-up left out of latency, throughput and cpu/call` : ''}`,
+    );
+  if (typeof summary.chargersConnectedMax === 'number')
+    out.push(`connected  at most ${formatNumber(summary.chargersConnectedMax)} of ${formatNumber(summary.chargers)} chargers at once`);
   const st = summary.steady;
   if (st) {
     out.push(

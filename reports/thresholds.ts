@@ -63,11 +63,7 @@ export class UnknownMetricError extends ThresholdError {
 export class UnsupportedAggregationError extends ThresholdError {
   readonly problems: ThresholdProblem[];
   constructor(problems: ThresholdProblem[]) {
-    super(
-      `Threshold aggregation not available for the metric:\n${problems
-        .map((p) => `  - "${p.metric}": "${p.expression}": ${p.reason}`)
-        .join('\n')}`,
-    );
+    super(`Threshold aggregation not available for the metric:\n${problems.map((p) => `  - "${p.metric}": "${p.expression}": ${p.reason}`).join('\n')}`);
     this.problems = problems;
   }
 }
@@ -75,9 +71,7 @@ export class UnsupportedAggregationError extends ThresholdError {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-export type Aggregation =
-  | { kind: 'p'; percentile: number }
-  | { kind: 'min' | 'max' | 'avg' | 'med' | 'count' | 'rate' | 'value' };
+export type Aggregation = { kind: 'p'; percentile: number } | { kind: 'min' | 'max' | 'avg' | 'med' | 'count' | 'rate' | 'value' };
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -176,7 +170,7 @@ export function parseThresholdArg(arg: string): ThresholdSpec {
       {
         metric: i > 0 ? arg.slice(0, i) : '',
         expression: arg,
-        reason: 'a --threshold is written <metric>:<expression>, e.g. --threshold \'latency.StartTransaction:p(99)<200\'',
+        reason: "a --threshold is written <metric>:<expression>, e.g. --threshold 'latency.StartTransaction:p(99)<200'",
       },
     ]);
   }
@@ -289,11 +283,7 @@ export interface MetricSourceInput {
 export function buildMetricSource(input: MetricSourceInput): MetricSource {
   const { summary } = input;
   const metrics = new Map<string, Metric>();
-  const addTrends = (
-    prefix: string,
-    hists: Record<string, Histogram | string> | undefined,
-    stats: Record<string, LatencyStats> | undefined,
-  ) => {
+  const addTrends = (prefix: string, hists: Record<string, Histogram | string> | undefined, stats: Record<string, LatencyStats> | undefined) => {
     if (hists) {
       const decoded: Record<string, Histogram> = {};
       for (const [action, h] of Object.entries(hists)) {
@@ -366,13 +356,7 @@ export const STATIC_METRIC_NAMES: readonly string[] = [
 export function checkThresholdSpec(spec: ThresholdSpec, extraMetrics: string[] = []): ParsedThreshold[] {
   const parsed = parseThresholds(spec);
   const known = new Set([...STATIC_METRIC_NAMES, ...extraMetrics]);
-  const unknown = [
-    ...new Set(
-      parsed
-        .map((t) => t.metric)
-        .filter((m) => !known.has(m) && !/^(latency|service_time)\.[A-Za-z0-9_]+$/.test(m)),
-    ),
-  ];
+  const unknown = [...new Set(parsed.map((t) => t.metric).filter((m) => !known.has(m) && !/^(latency|service_time)\.[A-Za-z0-9_]+$/.test(m)))];
   if (unknown.length) {
     throw new UnknownMetricError(unknown, [...STATIC_METRIC_NAMES, 'latency.<Action>', 'service_time.<Action>', ...extraMetrics]);
   }

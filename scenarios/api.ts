@@ -5,9 +5,7 @@ import type { Tariff } from '../backend/billing/ocpi.js';
 import { DURATION_HINT, parseDuration } from './durations.js';
 
 const range = (what: string) =>
-  z
-    .tuple([z.number().nonnegative(), z.number().nonnegative()])
-    .refine(([a, b]) => a <= b, { message: `${what}: write [min, max] with min <= max` });
+  z.tuple([z.number().nonnegative(), z.number().nonnegative()]).refine(([a, b]) => a <= b, { message: `${what}: write [min, max] with min <= max` });
 
 const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /T/.test(s), {
   message: 'must be an ISO 8601 instant such as "2026-03-02T08:00:00Z"',
@@ -32,7 +30,8 @@ const sessionMinutes = z
   .union([z.number().positive(), range('load.sessionMinutes')], { error: 'write simulated minutes as a number such as 1, or [min, max] such as [1, 3]' })
   .optional();
 const warmUp = duration.optional();
-const rate = () => z.number({ error: 'give transactions per wall second, a number >= 0 such as 500' }).nonnegative('must be >= 0 (transactions per wall second)');
+const rate = () =>
+  z.number({ error: 'give transactions per wall second, a number >= 0 such as 500' }).nonnegative('must be >= 0 (transactions per wall second)');
 
 /**
  * How transactions arrive. Absent = per-connector Poisson from `drivers` (as before). The
@@ -69,7 +68,10 @@ const loadSchema = z.discriminatedUnion(
       })
       .strict(),
   ],
-  { error: 'load.model must be "per-connector-poisson", "constant-arrival-rate" (with rate), "ramping-arrival-rate" (with stages) or "closed" (with thinkTimeSec)' },
+  {
+    error:
+      'load.model must be "per-connector-poisson", "constant-arrival-rate" (with rate), "ramping-arrival-rate" (with stages) or "closed" (with thinkTimeSec)',
+  },
 );
 
 /**
@@ -115,10 +117,9 @@ const chargerBehaviour = z
 
 /** An OCPI 2.2.1 tariff; the back end checks it in depth when it is provisioned. */
 const ocpiTariff = () =>
-  z.custom<Tariff>(
-    (t) => typeof t === 'object' && t !== null && typeof (t as Tariff).id === 'string' && Array.isArray((t as Tariff).elements),
-    { message: 'must be an OCPI 2.2.1 tariff object with "id", "currency" and "elements"' },
-  );
+  z.custom<Tariff>((t) => typeof t === 'object' && t !== null && typeof (t as Tariff).id === 'string' && Array.isArray((t as Tariff).elements), {
+    message: 'must be an OCPI 2.2.1 tariff object with "id", "currency" and "elements"',
+  });
 
 export const scenarioSchema = z
   .object({
@@ -135,7 +136,10 @@ export const scenarioSchema = z
       count: z.number().int().positive(),
       connectors: z.number().int().min(1).max(8).default(2),
       maxPowerKw: z.number().positive(),
-      idPrefix: z.string().regex(/^[A-Za-z0-9-]+$/).default('CB'),
+      idPrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/)
+        .default('CB'),
       /**
        * The messages of a transaction: 'full' as most chargers send them (Preparing before the start,
        * Finishing after the stop, meter samples at the start and at the stop); 'minimal' only the calls a
@@ -157,11 +161,13 @@ export const scenarioSchema = z
      */
     memberships: z
       .array(
-        z.object({
-          group: z.string().min(1).max(64, 'a group name has at most 64 characters'),
-          tariff: ocpiTariff(),
-          tokenShare: z.number().min(0, 'tokenShare is a share of the tokens, 0..1').max(1, 'tokenShare is a share of the tokens, 0..1'),
-        }).strict(),
+        z
+          .object({
+            group: z.string().min(1).max(64, 'a group name has at most 64 characters'),
+            tariff: ocpiTariff(),
+            tokenShare: z.number().min(0, 'tokenShare is a share of the tokens, 0..1').max(1, 'tokenShare is a share of the tokens, 0..1'),
+          })
+          .strict(),
       )
       .refine((groups) => new Set(groups.map((m) => m.group)).size === groups.length, { message: 'each membership needs its own group name' })
       .refine((groups) => groups.reduce((sum, m) => sum + m.tokenShare, 0) <= 1, { message: 'the tokenShare values add up to more than 1' })

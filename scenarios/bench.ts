@@ -152,7 +152,9 @@ export function benchPreamble(o: BenchOptions, targetUrl: string | undefined): s
     );
   }
   const leadMs = defaultLeadMs(n, DEFAULT_CONNECT_RATE);
-  lines.push(`connect: ${fmt(DEFAULT_CONNECT_RATE)} new connections per second; sim time starts once every charger has connected and booted, ${(leadMs / 1000).toFixed(1)} s after the first connection at the earliest`);
+  lines.push(
+    `connect: ${fmt(DEFAULT_CONNECT_RATE)} new connections per second; sim time starts once every charger has connected and booted, ${(leadMs / 1000).toFixed(1)} s after the first connection at the earliest`,
+  );
   return lines;
 }
 

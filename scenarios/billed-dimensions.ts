@@ -16,7 +16,10 @@ export interface DimensionSum {
 }
 
 export function billedByDimension(billed: BilledSession[]): Record<BilledDimensionName, DimensionSum> {
-  const sums = Object.fromEntries(NAMES.map((name) => [name, { total: new Decimal(0), quantity: new Decimal(0), sessions: 0 }])) as Record<BilledDimensionName, { total: Decimal; quantity: Decimal; sessions: number }>;
+  const sums = Object.fromEntries(NAMES.map((name) => [name, { total: new Decimal(0), quantity: new Decimal(0), sessions: 0 }])) as Record<
+    BilledDimensionName,
+    { total: Decimal; quantity: Decimal; sessions: number }
+  >;
   for (const session of billed) {
     for (const name of NAMES) {
       const dimension = session.cost?.dimensions?.[name];
@@ -26,5 +29,7 @@ export function billedByDimension(billed: BilledSession[]): Record<BilledDimensi
       sums[name].sessions++;
     }
   }
-  return Object.fromEntries(NAMES.map((name) => [name, { exclVat: sums[name].total.toFixed(4), quantity: sums[name].quantity.toFixed(), sessions: sums[name].sessions }])) as Record<BilledDimensionName, DimensionSum>;
+  return Object.fromEntries(
+    NAMES.map((name) => [name, { exclVat: sums[name].total.toFixed(4), quantity: sums[name].quantity.toFixed(), sessions: sums[name].sessions }]),
+  ) as Record<BilledDimensionName, DimensionSum>;
 }

@@ -38,7 +38,8 @@ export function checkDisplayedCosts(truth: TruthSession[], billed: BilledSession
       const down = ordered.findIndex((r, i) => i > 0 && new Decimal(r.cost).lt(ordered[i - 1].cost));
       if (down > 0) {
         counts.runningCostDecreases++;
-        if (decreases.length < 3) decreases.push(`${t.chargerId}/${t.connectorId} ${ordered[down - 1].cost} -> ${ordered[down].cost} at ${ordered[down].timestamp}`);
+        if (decreases.length < 3)
+          decreases.push(`${t.chargerId}/${t.connectorId} ${ordered[down - 1].cost} -> ${ordered[down].cost} at ${ordered[down].timestamp}`);
       }
     }
     const matches = billedByKey.get(sessionKey(t.chargerId, t.connectorId, t.startAt)) ?? [];

@@ -63,11 +63,7 @@ export function tokenIds(scenario: Scenario): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(width, '0')}`);
 }
 
-export function fleetConfigFor(
-  scenario: Scenario,
-  targetUrl: string,
-  opts: { seed?: number; workers?: number; shard?: ShardSpec } = {},
-): FleetConfig {
+export function fleetConfigFor(scenario: Scenario, targetUrl: string, opts: { seed?: number; workers?: number; shard?: ShardSpec } = {}): FleetConfig {
   const kw = (r: [number, number]): [number, number] => [Math.round(r[0] * 1000), Math.round(r[1] * 1000)];
   const shard = opts.shard ?? WHOLE_FLEET;
   return {
@@ -158,7 +154,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const ownChargers = sliceForShard(chargerIds(scenario), shard);
   const capacity = fleetCapacity();
   if (ownChargers.length > capacity.maxChargers) {
-    const asked = sharded ? `${shardLabel(shard)} of scenario ${scenario.name} holds ${ownChargers.length} chargers` : `scenario ${scenario.name} asks for ${ownChargers.length} chargers`;
+    const asked = sharded
+      ? `${shardLabel(shard)} of scenario ${scenario.name} holds ${ownChargers.length} chargers`
+      : `scenario ${scenario.name} asks for ${ownChargers.length} chargers`;
     throw new ScenarioError(`${asked}. ${capacity.explanation}`);
   }
 
@@ -239,7 +237,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     });
     summary.billing.byDimension = billedByDimension(billed);
     // Only the embedded back end is known to send FinalCost; a foreign CSMS need not.
-    const checkPlan: CheckPlan = { requireAllConnected: opts.requireAllConnected ?? false, expectSessions: expectsSessions(config), finalCostRequired: backend !== null };
+    const checkPlan: CheckPlan = {
+      requireAllConnected: opts.requireAllConnected ?? false,
+      expectSessions: expectsSessions(config),
+      finalCostRequired: backend !== null,
+    };
     // Chargers without a cost display show nothing, so there is nothing to check on it.
     const shown = config.costDisplay === false ? null : checkDisplayedCosts(fleet.truth, billed, checkPlan.finalCostRequired);
     if (shown) summary.display = shown.counts;
@@ -287,10 +289,12 @@ async function provision(api: BackendClient, scenario: Scenario, chargers: Charg
     await api.postTariffAssignment({ tariffId: membership.tariff.id, scope: 'group', group: membership.group });
   }
   const groups = tokenGroups(scenario, tokenIds(scenario));
-  await api.postTokens(tokenIds(scenario).map((idTag) => {
-    const group = groups.get(idTag);
-    return group === undefined ? { idTag, status: 'Accepted' } : { idTag, status: 'Accepted', group };
-  }));
+  await api.postTokens(
+    tokenIds(scenario).map((idTag) => {
+      const group = groups.get(idTag);
+      return group === undefined ? { idTag, status: 'Accepted' } : { idTag, status: 'Accepted', group };
+    }),
+  );
   await api.postChargers(chargers.map((c) => ({ id: c.id, connectors: c.connectors, timeZone: scenario.location.timeZone, tariffId: scenario.tariff.id })));
 }
 

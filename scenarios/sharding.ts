@@ -16,9 +16,7 @@ export function parseShard(text: string, source = '--shard'): ShardSpec {
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || !(count >= 1) || !(index >= 1) || index > count) {
-    throw new ShardSpecError(
-      `${source} '${text}' is not a shard: write i/n with 1 <= i <= n, e.g. 1/4 for the first of four shard processes`,
-    );
+    throw new ShardSpecError(`${source} '${text}' is not a shard: write i/n with 1 <= i <= n, e.g. 1/4 for the first of four shard processes`);
   }
   return { index, count };
 }

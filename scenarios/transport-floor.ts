@@ -275,10 +275,7 @@ export function formatFloor(r: FloorResult): string {
   const n = (v: number) => Math.round(v).toLocaleString('en-US');
   const us = (v: number) => `${v.toFixed(1)} µs`;
   const waiting = (v: number | null) => (v === null ? 'unknown' : v.toFixed(2));
-  const server =
-    r.server.kind === 'ocpp-rpc'
-      ? 'an ocpp-rpc server in strict mode (the library\'s RPCServer, nothing behind it)'
-      : 'a bare answering server';
+  const server = r.server.kind === 'ocpp-rpc' ? "an ocpp-rpc server in strict mode (the library's RPCServer, nothing behind it)" : 'a bare answering server';
   const serverMeaning = r.server.kind === 'ocpp-rpc' ? 'ocpp-rpc and its validation, before any CSMS work' : "the floor under a CSMS's cpu/call";
   return [
     `transport floor  a bare client (the fleet's sockets and OCPP-J framing, no charger logic) and ${server}, over loopback`,

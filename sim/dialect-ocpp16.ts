@@ -83,7 +83,8 @@ export class Ocpp16Dialect implements Dialect {
 
   bootNotification(id: ChargerIdentity): OutgoingMessage {
     return {
-      meaning: 'boot', action: 'BootNotification',
+      meaning: 'boot',
+      action: 'BootNotification',
       payload: {
         chargePointVendor: id.vendor.slice(0, 20),
         chargePointModel: id.model.slice(0, 20),
@@ -116,8 +117,21 @@ export class Ocpp16Dialect implements Dialect {
     return { meaning: 'reading', action: 'MeterValues', payload };
   }
 
-  stopTransaction(transactionId: string | null, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason, closing?: MeterSample): OutgoingMessage {
-    const payload: JsonObject = { transactionId: wireTransactionId(transactionId) ?? UNCONFIRMED_TRANSACTION, idTag, meterStop: meterStopWh, timestamp, reason };
+  stopTransaction(
+    transactionId: string | null,
+    idTag: string,
+    meterStopWh: number,
+    timestamp: string,
+    reason: WireStopReason,
+    closing?: MeterSample,
+  ): OutgoingMessage {
+    const payload: JsonObject = {
+      transactionId: wireTransactionId(transactionId) ?? UNCONFIRMED_TRANSACTION,
+      idTag,
+      meterStop: meterStopWh,
+      timestamp,
+      reason,
+    };
     if (closing) payload.transactionData = [meterValueOf(closing)];
     return { meaning: 'stop', action: 'StopTransaction', payload };
   }

@@ -5,16 +5,7 @@
 
 import type { JsonObject, SchemaProtocol } from '../ocpp-j/index.js';
 
-export type ConnectorStatus =
-  | 'Available'
-  | 'Preparing'
-  | 'Charging'
-  | 'SuspendedEV'
-  | 'SuspendedEVSE'
-  | 'Finishing'
-  | 'Reserved'
-  | 'Unavailable'
-  | 'Faulted';
+export type ConnectorStatus = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEV' | 'SuspendedEVSE' | 'Finishing' | 'Reserved' | 'Unavailable' | 'Faulted';
 
 export type WireStopReason = 'Local' | 'Remote' | 'EVDisconnected' | 'SoftReset' | 'HardReset' | 'DeAuthorized' | 'Reboot' | 'PowerLoss' | 'Other';
 
@@ -95,9 +86,7 @@ export interface ConfigurationEntry {
   value: string;
 }
 
-export type CommandReply =
-  | { kind: 'status'; status: string }
-  | { kind: 'configuration'; entries: ConfigurationEntry[]; unknownKeys: string[] };
+export type CommandReply = { kind: 'status'; status: string } | { kind: 'configuration'; entries: ConfigurationEntry[]; unknownKeys: string[] };
 
 export interface Dialect {
   readonly protocol: SchemaProtocol;
@@ -116,7 +105,14 @@ export interface Dialect {
    * transactionId null: the start was never confirmed (1.6 sends -1). closing: the reading at the
    * stop, sent as the transaction's closing meter data (1.6: transactionData).
    */
-  stopTransaction(transactionId: string | null, idTag: string, meterStopWh: number, timestamp: string, reason: WireStopReason, closing?: MeterSample): OutgoingMessage;
+  stopTransaction(
+    transactionId: string | null,
+    idTag: string,
+    meterStopWh: number,
+    timestamp: string,
+    reason: WireStopReason,
+    closing?: MeterSample,
+  ): OutgoingMessage;
   dataTransfer(vendorId: string, messageId: string | null, data: string | null): OutgoingMessage;
 
   /**

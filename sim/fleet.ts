@@ -253,10 +253,13 @@ export async function runFleet(config: FleetConfig, opts: RunFleetOptions = {}):
   const planPhases = (): void => {
     if (warmUpMs < arrivalsMs) {
       phaseTimers.push(
-        setTimeout(() => {
-          cpuAtSteadyStart = process.cpuUsage();
-          opts.onPhase?.('steady-start');
-        }, Math.max(0, startWallMs + warmUpMs - wallNow())),
+        setTimeout(
+          () => {
+            cpuAtSteadyStart = process.cpuUsage();
+            opts.onPhase?.('steady-start');
+          },
+          Math.max(0, startWallMs + warmUpMs - wallNow()),
+        ),
       );
     }
     phaseTimers.push(setTimeout(endSteady, Math.max(0, startWallMs + arrivalsMs - wallNow())));

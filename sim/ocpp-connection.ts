@@ -435,4 +435,3 @@ function newCall(m: OutgoingMessage, plannedWallMs: number, ctx: unknown, resend
     deadlineWallMs: 0,
   };
 }
-

@@ -133,7 +133,11 @@ export type LoadModel =
   | { kind: 'per-connector-poisson' }
   | { kind: 'constant-arrival-rate'; /** Transactions per wall second across the whole fleet. */ rate: number }
   | { kind: 'ramping-arrival-rate'; /** Rate at the start of the first stage. */ startRate: number; stages: RateStage[] }
-  | { kind: 'closed'; /** Share of connectors that loop, 0..1 (default 1). */ connectorsBusyShare?: number; /** Sim seconds between unplug and the next plug-in. */ thinkTimeSec: number };
+  | {
+      kind: 'closed';
+      /** Share of connectors that loop, 0..1 (default 1). */ connectorsBusyShare?: number;
+      /** Sim seconds between unplug and the next plug-in. */ thinkTimeSec: number;
+    };
 
 /** Counters at the edges of the steady window (end of warm-up, end of arrivals), summed over workers. */
 export interface SteadyWindow {

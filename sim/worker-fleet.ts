@@ -56,11 +56,7 @@ export interface WorkerFleetResult {
 }
 
 /** Worker -> main over the task's port; 'done' follows the last progress. */
-export type WorkerFleetMessage =
-  | { type: 'progress'; progress: FleetProgress }
-  | { type: 'done' }
-  | { type: 'ready' }
-  | { type: 'booted' };
+export type WorkerFleetMessage = { type: 'progress'; progress: FleetProgress } | { type: 'done' } | { type: 'ready' } | { type: 'booted' };
 
 const SETTLE_POLL_MS = 20;
 const SOCKET_CLOSE_WAIT_MS = 1000;
@@ -218,7 +214,14 @@ interface StopRequest {
  * Sleeps until the planned end, then until everything is answered (or the drain timeout).
  * An abort ends the plan at the current instant: drivers stop and unplug, then the same drain.
  */
-function runUntilDrained(chargers: Charger[], clock: SimClock, simEndSec: number, drainTimeoutMs: number, endSteady: () => void, stop: StopRequest): Promise<void> {
+function runUntilDrained(
+  chargers: Charger[],
+  clock: SimClock,
+  simEndSec: number,
+  drainTimeoutMs: number,
+  endSteady: () => void,
+  stop: StopRequest,
+): Promise<void> {
   let endWall = clock.wallAt(simEndSec * 1000);
   let drainDeadline = endWall + drainTimeoutMs;
   let drainFromDepartures = false;

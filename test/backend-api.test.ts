@@ -16,8 +16,7 @@ async function api(path: string, init?: RequestInit): Promise<{ status: number; 
   expect(res.headers.get('content-type')).toMatch(/application\/json/);
   return { status: res.status, body: await res.json() };
 }
-const post = (path: string, body: unknown) =>
-  api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cb-backend-api-'));
@@ -51,14 +50,15 @@ describe('HTTP API', () => {
   it('token validation names the field', async () => {
     expect((await post('/tokens', { idTag: 'X'.repeat(21) })).body.field).toBe('idTag');
     expect((await post('/tokens', { idTag: 'A', status: 'Maybe' })).body.field).toBe('status');
-    expect((await post('/tokens', [{ idTag: 'A' }, { idTag: 'B', expiryDate: 'soon' }])).body).toMatchObject({ error: 'invalid-request', field: '[1].expiryDate' });
+    expect((await post('/tokens', [{ idTag: 'A' }, { idTag: 'B', expiryDate: 'soon' }])).body).toMatchObject({
+      error: 'invalid-request',
+      field: '[1].expiryDate',
+    });
     expect((await post('/tokens', { idTag: 'A', colour: 'red' })).body.field).toBe('colour');
     const ok = await post('/tokens', [{ idTag: 'A' }, { idTag: 'B', status: 'Blocked', parentIdTag: 'A', expiryDate: '2027-01-01T00:00:00+01:00' }]);
     expect(ok.status).toBe(200);
     const list = await api('/tokens');
-    expect(list.body.items).toEqual(
-      expect.arrayContaining([{ idTag: 'B', status: 'Blocked', expiryDate: '2026-12-31T23:00:00.000Z', parentIdTag: 'A' }]),
-    );
+    expect(list.body.items).toEqual(expect.arrayContaining([{ idTag: 'B', status: 'Blocked', expiryDate: '2026-12-31T23:00:00.000Z', parentIdTag: 'A' }]));
   });
 
   it('charger validation names the field; create and update keep unspecified fields', async () => {

@@ -19,7 +19,10 @@ const clients: RPCClient[] = [];
 
 async function charger(id: string, onCost?: (messageId: string) => string): Promise<RPCClient> {
   const c = testCharger(backend.port, id);
-  if (onCost) c.handle('DataTransfer', (({ params }: { params: { vendorId: string; messageId?: string } }) => ({ status: onCost(params.messageId ?? '') })) as unknown as ChargerHandler);
+  if (onCost)
+    c.handle('DataTransfer', (({ params }: { params: { vendorId: string; messageId?: string } }) => ({
+      status: onCost(params.messageId ?? ''),
+    })) as unknown as ChargerHandler);
   await c.connect();
   clients.push(c);
   return c;

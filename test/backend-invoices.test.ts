@@ -29,7 +29,14 @@ async function charger(id: string): Promise<RPCClient> {
 const TARIFF = {
   id: 'INV',
   currency: 'EUR',
-  elements: [{ price_components: [{ type: 'FLAT', price: 0.5, vat: 20, step_size: 1 }, { type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }] }],
+  elements: [
+    {
+      price_components: [
+        { type: 'FLAT', price: 0.5, vat: 20, step_size: 1 },
+        { type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 },
+      ],
+    },
+  ],
 };
 
 async function start(c: RPCClient, connectorId: number, idTag: string, at: string): Promise<number> {
@@ -71,7 +78,14 @@ beforeAll(async () => {
   backend = await startBackend({ port: 0, dbPath: join(dir, 'inv.db'), unknownTagPolicy: 'accept', log: () => undefined });
   base = `http://127.0.0.1:${backend.port}/api`;
   expect((await post('/tariffs', TARIFF)).status).toBe(201);
-  expect((await post('/tokens', [{ idTag: 'ANNA', group: 'acme' }, { idTag: 'BOB', group: 'acme' }])).status).toBe(200);
+  expect(
+    (
+      await post('/tokens', [
+        { idTag: 'ANNA', group: 'acme' },
+        { idTag: 'BOB', group: 'acme' },
+      ])
+    ).status,
+  ).toBe(200);
 });
 afterAll(async () => {
   await backend.close();

@@ -78,8 +78,14 @@ beforeAll(async () => {
   root = `http://127.0.0.1:${backend.port}`;
   expect((await post('/api/tariffs', TARIFF)).status).toBe(201);
   expect(
-    (await post('/api/locations', { id: 'LOC-AMS', name: 'Depot Amsterdam', timeZone: 'Europe/Amsterdam', address: { address: 'Kade 1', city: 'Amsterdam', postalCode: '1011AA', country: 'NLD' } }))
-      .status,
+    (
+      await post('/api/locations', {
+        id: 'LOC-AMS',
+        name: 'Depot Amsterdam',
+        timeZone: 'Europe/Amsterdam',
+        address: { address: 'Kade 1', city: 'Amsterdam', postalCode: '1011AA', country: 'NLD' },
+      })
+    ).status,
   ).toBe(200);
   expect((await post('/api/chargers', { id: 'CB-OCPI-1', locationId: 'LOC-AMS' })).status).toBe(200);
   expect((await post('/api/tokens', { idTag: 'DRIVER-1' })).status).toBe(200);
@@ -248,7 +254,10 @@ describe('OCPI CDRs', () => {
 
 describe('CDR corrections', () => {
   it('a correction creates a credit CDR and a new CDR; the original stays byte-identical', async () => {
-    expect((await post('/api/tariffs', { id: 'CHEAP', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.1, vat: 10, step_size: 1 }] }] })).status).toBe(201);
+    expect(
+      (await post('/api/tariffs', { id: 'CHEAP', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.1, vat: 10, step_size: 1 }] }] }))
+        .status,
+    ).toBe(201);
     const id = String(txs[1]);
     const before = await get(`/api/cdrs/${id}`);
     const r = await post(`/api/cdrs/${id}/corrections`, { tariffId: 'CHEAP', remark: 'wrong tariff' });
@@ -260,7 +269,10 @@ describe('CDR corrections', () => {
     expect(credit.credit).toBe(true);
     expect(credit.credit_reference_id).toBe(id);
     for (const f of ['total_cost', 'total_fixed_cost', 'total_energy_cost', 'total_time_cost', 'total_parking_cost']) {
-      expect(credit[f]).toEqual({ excl_vat: original[f].excl_vat === 0 ? 0 : -original[f].excl_vat, incl_vat: original[f].incl_vat === 0 ? 0 : -original[f].incl_vat });
+      expect(credit[f]).toEqual({
+        excl_vat: original[f].excl_vat === 0 ? 0 : -original[f].excl_vat,
+        incl_vat: original[f].incl_vat === 0 ? 0 : -original[f].incl_vat,
+      });
     }
     expect(credit.total_cost).toEqual({ excl_vat: -9, incl_vat: -10.05 });
     expect(credit.charging_periods).toEqual(original.charging_periods);
@@ -306,7 +318,12 @@ describe('CDR corrections', () => {
 
 describe('OCPI token auth', () => {
   it('when configured, requires Authorization: Token <base64>', async () => {
-    const b = await startBackend({ port: 0, dbPath: join(dir, 'auth.db'), log: () => undefined, ocpi: { token: 'secret-token', partyId: 'XYZ', countryCode: 'DE' } });
+    const b = await startBackend({
+      port: 0,
+      dbPath: join(dir, 'auth.db'),
+      log: () => undefined,
+      ocpi: { token: 'secret-token', partyId: 'XYZ', countryCode: 'DE' },
+    });
     try {
       const url = `http://127.0.0.1:${b.port}/ocpi/2.2.1/tariffs`;
       const none = await fetch(url);

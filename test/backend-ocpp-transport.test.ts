@@ -106,7 +106,13 @@ describe('OCPP-J transport of the back end', () => {
     ws.send(JSON.stringify([2, 'h2', 'Heartbeat', {}]));
     expect(await next()).toEqual([3, 'h2', { currentTime: '2026-01-01T00:00:00.000Z' }]);
     ws.send(JSON.stringify([2, 'a1', 'Authorize', { idTag: 'T1' }]));
-    expect(await next()).toEqual([4, 'a1', 'InternalError', 'An internal error occurred and the receiver was not able to process the requested method successfully', {}]);
+    expect(await next()).toEqual([
+      4,
+      'a1',
+      'InternalError',
+      'An internal error occurred and the receiver was not able to process the requested method successfully',
+      {},
+    ]);
 
     const c = r.connections[0];
     // A call the schema refuses never reaches the wire.

@@ -26,8 +26,7 @@ async function api<T = any>(path: string, init?: RequestInit): Promise<{ status:
   return { status: res.status, body: (await res.json()) as T };
 }
 
-const post = (path: string, body: unknown) =>
-  api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cb-backend-ocpp-'));
@@ -105,7 +104,7 @@ describe('boot, heartbeat, status', () => {
 });
 
 describe('Authorize', () => {
-  it('answers from the token table, with expiry against the charger\'s latest sim time and parent blocking', async () => {
+  it("answers from the token table, with expiry against the charger's latest sim time and parent blocking", async () => {
     const c = await charger('CB-AUTH-1');
     const auth = async (idTag: string) => ((await c.call('Authorize', { idTag })) as any).idTagInfo;
     expect((await auth('OK-1')).status).toBe('Accepted');
@@ -276,11 +275,50 @@ describe('MeterValues', () => {
     });
     const { body } = await api(`/sessions/${transactionId}`);
     expect(body.meterValues).toEqual([
-      { at: '2026-03-02T08:15:00.000Z', measurand: 'Energy.Active.Import.Register', phase: null, unit: 'Wh', context: 'Sample.Periodic', location: 'Outlet', format: 'Raw', value: '2100.5', valueWh: 2100.5 },
-      { at: '2026-03-02T08:15:00.000Z', measurand: 'Power.Active.Import', phase: null, unit: 'kW', context: 'Sample.Periodic', location: null, format: null, value: '7.4' },
+      {
+        at: '2026-03-02T08:15:00.000Z',
+        measurand: 'Energy.Active.Import.Register',
+        phase: null,
+        unit: 'Wh',
+        context: 'Sample.Periodic',
+        location: 'Outlet',
+        format: 'Raw',
+        value: '2100.5',
+        valueWh: 2100.5,
+      },
+      {
+        at: '2026-03-02T08:15:00.000Z',
+        measurand: 'Power.Active.Import',
+        phase: null,
+        unit: 'kW',
+        context: 'Sample.Periodic',
+        location: null,
+        format: null,
+        value: '7.4',
+      },
       { at: '2026-03-02T08:15:00.000Z', measurand: 'Current.Import', phase: 'L1', unit: 'A', context: null, location: null, format: null, value: '10.7' },
-      { at: '2026-03-02T08:30:00.000Z', measurand: 'Energy.Active.Import.Register', phase: null, unit: 'kWh', context: 'Sample.Clock', location: null, format: null, value: '4.0125', valueWh: 4012.5 },
-      { at: '2026-03-02T08:45:00.000Z', measurand: 'Energy.Active.Import.Register', phase: null, unit: null, context: null, location: null, format: null, value: '5000', valueWh: 5000 },
+      {
+        at: '2026-03-02T08:30:00.000Z',
+        measurand: 'Energy.Active.Import.Register',
+        phase: null,
+        unit: 'kWh',
+        context: 'Sample.Clock',
+        location: null,
+        format: null,
+        value: '4.0125',
+        valueWh: 4012.5,
+      },
+      {
+        at: '2026-03-02T08:45:00.000Z',
+        measurand: 'Energy.Active.Import.Register',
+        phase: null,
+        unit: null,
+        context: null,
+        location: null,
+        format: null,
+        value: '5000',
+        valueWh: 5000,
+      },
     ]);
   });
 });

@@ -20,15 +20,23 @@ describe('back-end process usage', () => {
 
   it('gives a window as the difference of two readings, disk unknown if either reading lacks it', () => {
     expect(
-      usageBetween({ cpuMicros: 1_000, diskWriteBytes: 4_096, runQueueWaitMicros: 500 }, { cpuMicros: 3_500, diskWriteBytes: 12_288, runQueueWaitMicros: 2_000 }),
+      usageBetween(
+        { cpuMicros: 1_000, diskWriteBytes: 4_096, runQueueWaitMicros: 500 },
+        { cpuMicros: 3_500, diskWriteBytes: 12_288, runQueueWaitMicros: 2_000 },
+      ),
     ).toEqual({ cpuMicros: 2_500, diskWriteBytes: 8_192, runQueueWaitMicros: 1_500 });
-    expect(usageBetween({ cpuMicros: 0, diskWriteBytes: null, runQueueWaitMicros: null }, { cpuMicros: 10, diskWriteBytes: 4_096, runQueueWaitMicros: 7 })).toEqual({
+    expect(
+      usageBetween({ cpuMicros: 0, diskWriteBytes: null, runQueueWaitMicros: null }, { cpuMicros: 10, diskWriteBytes: 4_096, runQueueWaitMicros: 7 }),
+    ).toEqual({
       cpuMicros: 10,
       diskWriteBytes: null,
       runQueueWaitMicros: null,
     });
     // A thread that ended takes its wait with it: never a negative window.
-    expect(usageBetween({ cpuMicros: 0, diskWriteBytes: 0, runQueueWaitMicros: 900 }, { cpuMicros: 1, diskWriteBytes: 0, runQueueWaitMicros: 400 }).runQueueWaitMicros).toBe(0);
+    expect(
+      usageBetween({ cpuMicros: 0, diskWriteBytes: 0, runQueueWaitMicros: 900 }, { cpuMicros: 1, diskWriteBytes: 0, runQueueWaitMicros: 400 })
+        .runQueueWaitMicros,
+    ).toBe(0);
   });
 
   it('reads null for a process that does not exist', () => {

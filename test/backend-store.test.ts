@@ -114,7 +114,21 @@ describe('store', () => {
   it('a fold is a batch of its own, so the statuses around it still commit merged', async () => {
     const s = await Store.open(join(dir, 'fold-alone.db'));
     const before = s.stats();
-    const status = (i: number) => s.commit(s.op('status', ['A1', 1 + (i % 2), i % 3 === 0 ? 'Charging' : 'Available', 'NoError', null, null, null, `2026-03-02T10:00:${String(i).padStart(2, '0')}.000Z`, 1, 'x']));
+    const status = (i: number) =>
+      s.commit(
+        s.op('status', [
+          'A1',
+          1 + (i % 2),
+          i % 3 === 0 ? 'Charging' : 'Available',
+          'NoError',
+          null,
+          null,
+          null,
+          `2026-03-02T10:00:${String(i).padStart(2, '0')}.000Z`,
+          1,
+          'x',
+        ]),
+      );
     const units = [...Array.from({ length: 10 }, (_, i) => status(i)), s.foldConnectorStatus(), ...Array.from({ length: 10 }, (_, i) => status(10 + i))];
     await Promise.all(units);
     const after = s.stats();

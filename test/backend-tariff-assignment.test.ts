@@ -40,7 +40,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cb-assign-'));
   backend = await startBackend({ port: 0, dbPath: join(dir, 'assign.db'), unknownTagPolicy: 'accept', log: () => undefined });
   base = `http://127.0.0.1:${backend.port}/api`;
-  for (const [id, price] of [['PUBLIC', 0.1], ['LOC', 0.2], ['CHG', 0.3], ['CON', 0.4], ['GRP', 0.5]] as const) {
+  for (const [id, price] of [
+    ['PUBLIC', 0.1],
+    ['LOC', 0.2],
+    ['CHG', 0.3],
+    ['CON', 0.4],
+    ['GRP', 0.5],
+  ] as const) {
     expect((await post('/tariffs', energyTariff(id, price))).status).toBe(201);
   }
   expect((await post('/locations', { id: 'L1', name: 'Site 1', timeZone: 'Europe/Berlin' })).status).toBe(200);

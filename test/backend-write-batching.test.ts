@@ -42,7 +42,14 @@ describe('merged group commit', () => {
   it('a batch of many units is one commit in one merged script, rows in submission order', async () => {
     const { db, q, ins, log } = await queueDb('order.db');
     const units = Array.from({ length: 100 }, (_, i) =>
-      q.submit(i % 3 === 0 ? [[log, [`m${i}`]]] : [[ins, [i, `v${i}`]], [log, [`t${i}`]]]),
+      q.submit(
+        i % 3 === 0
+          ? [[log, [`m${i}`]]]
+          : [
+              [ins, [i, `v${i}`]],
+              [log, [`t${i}`]],
+            ],
+      ),
     );
     await Promise.all(units);
     expect(q.stats.commits).toBe(1);
@@ -110,10 +117,10 @@ describe('merged group commit', () => {
     const { db, q, log } = await queueDb('exact.db');
     await Promise.all([q.submit([[log, ["it's"]]]), q.submit([[log, ['lone \ud800']]])]);
     expect(q.stats.mergedBatches).toBe(0);
-    await Promise.all([q.submit([[log, ["quote ' and \"json\" \\ text"]]]), q.submit([[log, ['ünïcödé ✓ 😀']]])]);
+    await Promise.all([q.submit([[log, ['quote \' and "json" \\ text']]]), q.submit([[log, ['ünïcödé ✓ 😀']]])]);
     expect(q.stats.mergedBatches).toBe(1);
     const rows = await db.all<{ msg: string }>('SELECT msg FROM log ORDER BY id');
-    expect(rows.map((r) => r.msg)).toEqual(["it's", 'lone \ufffd', "quote ' and \"json\" \\ text", 'ünïcödé ✓ 😀']);
+    expect(rows.map((r) => r.msg)).toEqual(["it's", 'lone \ufffd', 'quote \' and "json" \\ text', 'ünïcödé ✓ 😀']);
     await q.close();
     await db.close();
   });
@@ -128,12 +135,20 @@ describe('merged group commit', () => {
       const units: Promise<void>[] = [];
       for (let i = 1; i <= 6; i++) {
         units.push(s.commit(s.op('status', ['C1', i, 'Charging', 'NoError', null, null, null, at(i), 1, at(i)])));
-        units.push(
-          s.commit(s.op('sessionStart', [i, 'C1', i, `T${i}`, at(i), 100 * i, null, 1, 'tar', 'UTC', at(i), 'default', null, null, 'WHITELIST'])),
-        );
+        units.push(s.commit(s.op('sessionStart', [i, 'C1', i, `T${i}`, at(i), 100 * i, null, 1, 'tar', 'UTC', at(i), 'default', null, null, 'WHITELIST'])));
         units.push(
           s.commit(
-            s.op('meterValues', [i, 'C1', i, 'MeterValues', at(i), JSON.stringify([[at(i), null, 'Energy.Active.Import.Register', null, 'Wh', null, null, `${i}`, i], [at(i), 'Sample.Periodic', 'Power.Active.Import', 'L1', 'W', null, null, '7000', null]])]),
+            s.op('meterValues', [
+              i,
+              'C1',
+              i,
+              'MeterValues',
+              at(i),
+              JSON.stringify([
+                [at(i), null, 'Energy.Active.Import.Register', null, 'Wh', null, null, `${i}`, i],
+                [at(i), 'Sample.Periodic', 'Power.Active.Import', 'L1', 'W', null, null, '7000', null],
+              ]),
+            ]),
           ),
         );
         units.push(s.commit(s.op('chargerHeartbeat', ['C1', at(i)])).catch(() => undefined));
@@ -141,7 +156,18 @@ describe('merged group commit', () => {
       await Promise.all(units);
       const stops: Promise<void>[] = [];
       for (let i = 1; i <= 6; i++) {
-        const lines = [{ dimension: 'ENERGY', period_start: at(i), quantity: '1.5', unit_price: '0.39', vat: '19', excl_vat: '0.585', incl_vat: '0.69615', tariff_element: 0 }];
+        const lines = [
+          {
+            dimension: 'ENERGY',
+            period_start: at(i),
+            quantity: '1.5',
+            unit_price: '0.39',
+            vat: '19',
+            excl_vat: '0.585',
+            incl_vat: '0.69615',
+            tariff_element: 0,
+          },
+        ];
         stops.push(
           s.commit(
             s.op('sessionStop', [i, at(i + 10), 1000 * i, 'Local', null, '{}', 900, 600, 0, '[]', null, 'EUR', '0.59', '0.70', '{"x":1}', i, at(i + 10)]),

@@ -76,8 +76,9 @@ const element: fc.Arbitrary<TariffElement> = fc
   .map(([price_components, r]) => (r === undefined || Object.keys(r).length === 0 ? { price_components } : { price_components, restrictions: r }));
 
 const priceLimit: fc.Arbitrary<Price | undefined> = fc.option(
-  fc.record({ excl_vat: decimalText(4_000), incl_vat: fc.option(decimalText(4_000), { nil: undefined }) }).map(({ excl_vat, incl_vat }) =>
-    incl_vat === undefined ? { excl_vat } : { excl_vat, incl_vat }),
+  fc
+    .record({ excl_vat: decimalText(4_000), incl_vat: fc.option(decimalText(4_000), { nil: undefined }) })
+    .map(({ excl_vat, incl_vat }) => (incl_vat === undefined ? { excl_vat } : { excl_vat, incl_vat })),
   { nil: undefined, freq: 3 },
 );
 
@@ -111,22 +112,27 @@ interface Case {
   registerStartWh: number;
 }
 
-const truthCase: fc.Arbitrary<Case> = fc.record({
-  zone: fc.constantFrom(...ZONES),
-  startEpoch: fc.oneof(
-    fc.tuple(fc.constantFrom(...ANCHORS), fc.integer({ min: 0, max: 6 * 3600 })).map(([a, s]) => a + s),
-    fc.integer({ min: Date.parse('2026-01-01T00:00:00Z') / 1000, max: Date.parse('2027-01-01T00:00:00Z') / 1000 }),
-  ),
-  charging: fc.array(chargingStretch, { minLength: 0, maxLength: 5 }),
-  parking: fc.array(parkingStretch, { minLength: 0, maxLength: 3 }),
-  registerStartWh: fc.integer({ min: 0, max: 5_000_000 }),
-}).filter((c) => c.charging.length + c.parking.length > 0);
+const truthCase: fc.Arbitrary<Case> = fc
+  .record({
+    zone: fc.constantFrom(...ZONES),
+    startEpoch: fc.oneof(
+      fc.tuple(fc.constantFrom(...ANCHORS), fc.integer({ min: 0, max: 6 * 3600 })).map(([a, s]) => a + s),
+      fc.integer({ min: Date.parse('2026-01-01T00:00:00Z') / 1000, max: Date.parse('2027-01-01T00:00:00Z') / 1000 }),
+    ),
+    charging: fc.array(chargingStretch, { minLength: 0, maxLength: 5 }),
+    parking: fc.array(parkingStretch, { minLength: 0, maxLength: 3 }),
+    registerStartWh: fc.integer({ min: 0, max: 5_000_000 }),
+  })
+  .filter((c) => c.charging.length + c.parking.length > 0);
 
 /** The truth record the simulator would emit: integer Wh per interval, constant power. */
 function truthOf(c: Case): PriceableTruth {
   let t = c.startEpoch;
   const timeline: TruthInterval[] = [];
-  for (const [state, stretches] of [['charging', c.charging], ['parking', c.parking]] as const) {
+  for (const [state, stretches] of [
+    ['charging', c.charging],
+    ['parking', c.parking],
+  ] as const) {
     for (const s of stretches) {
       timeline.push({ from: iso(t), state, energyWh: Math.floor((s.powerW * s.seconds) / 3600), avgPowerW: s.powerW });
       t += s.seconds;
@@ -188,7 +194,10 @@ describe('back-end engine and oracle agree (property)', () => {
         const { oracle, engine } = compare(t, c);
         expect(engine).toEqual(oracle);
       }),
-      { numRuns: Number(process.env.BILLING_PROPERTY_RUNS ?? 600), seed: process.env.BILLING_PROPERTY_SEED ? Number(process.env.BILLING_PROPERTY_SEED) : undefined },
+      {
+        numRuns: Number(process.env.BILLING_PROPERTY_RUNS ?? 600),
+        seed: process.env.BILLING_PROPERTY_SEED ? Number(process.env.BILLING_PROPERTY_SEED) : undefined,
+      },
     );
   }, 60_000);
 });

@@ -23,9 +23,12 @@ describe('ISO instants', () => {
       expect(isoInstant(ms)).toBe(isoByDate(ms));
     }
     expect(() => isoInstant(Number.NaN)).toThrow(RangeError);
-    fc.assert(fc.property(fc.integer({ min: 0, max: LAST_MS }), (ms) => {
-      expect(isoInstant(ms)).toBe(isoByDate(ms));
-    }), { numRuns: 5_000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: LAST_MS }), (ms) => {
+        expect(isoInstant(ms)).toBe(isoByDate(ms));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('parseInstantMs reads every text like the general parser', () => {
@@ -34,16 +37,34 @@ describe('ISO instants', () => {
     const text = fc
       .tuple(
         fc.oneof(fc.integer({ min: 1969, max: 2100 }), fc.integer({ min: 0, max: 9999 })).map((y) => String(y).padStart(4, '0')),
-        two(0, 13), two(0, 32), two(0, 25), two(0, 61), two(0, 61),
+        two(0, 13),
+        two(0, 32),
+        two(0, 25),
+        two(0, 61),
+        two(0, 61),
         fc.constantFrom('', '.000', '.5', '.12', '.123', '.123456'),
         fc.constantFrom('Z', 'Z', '', '+01:00', '-05:00', 'z', '+99:99'),
       )
       .map(([y, mo, d, h, mi, s, fraction, zone]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${fraction}${zone}`);
-    fc.assert(fc.property(text, (t) => {
-      expect(parseInstantMs(t)).toBe(parseInstantMsGeneral(t));
-    }), { numRuns: 5_000 });
-    for (const t of ['', 'garbage', '2026-02-29T00:00:00Z', '2028-02-29T00:00:00Z', '2100-02-29T00:00:00Z', '2000-02-29T00:00:00Z',
-      '0099-02-29T00:00:00Z', '2026-03-02T10:00Z', '2026-03-02 10:00:00Z', '1970-01-01T00:00:00Z', '']) {
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(parseInstantMs(t)).toBe(parseInstantMsGeneral(t));
+      }),
+      { numRuns: 5_000 },
+    );
+    for (const t of [
+      '',
+      'garbage',
+      '2026-02-29T00:00:00Z',
+      '2028-02-29T00:00:00Z',
+      '2100-02-29T00:00:00Z',
+      '2000-02-29T00:00:00Z',
+      '0099-02-29T00:00:00Z',
+      '2026-03-02T10:00Z',
+      '2026-03-02 10:00:00Z',
+      '1970-01-01T00:00:00Z',
+      '',
+    ]) {
       expect(parseInstantMs(t)).toBe(parseInstantMsGeneral(t));
     }
   });
@@ -57,10 +78,13 @@ describe('ISO instants', () => {
     expect(isoUtc('2026-W10-1T10:00:00.000Z')).toBeNull();
     // Date.parse rolls an impossible day over, as it always did here: never kept as written.
     expect(isoUtc('2026-02-30T10:00:00.000Z')).toBe('2026-03-02T10:00:00.000Z');
-    fc.assert(fc.property(fc.integer({ min: 0, max: LAST_MS }), (ms) => {
-      const text = new Date(ms).toISOString();
-      expect(isoUtc(text)).toBe(text);
-    }), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: LAST_MS }), (ms) => {
+        const text = new Date(ms).toISOString();
+        expect(isoUtc(text)).toBe(text);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 
@@ -73,37 +97,46 @@ describe('decimal texts', () => {
       return `${negative ? '-' : ''}${decimals === 0 ? text : `${text.slice(0, -decimals)}.${text.slice(-decimals)}`}`;
     }),
     // x / 3,600,000 halfway between two 4-decimal (2-decimal) amounts: odd multiples of 180 (18,000), and next to them.
-    fc.tuple(fc.integer({ min: 0, max: 10_000_000 }), fc.constantFrom(180, 18_000), fc.constantFrom('', '.0000001', '-0.0000001')).map(
-      ([n, unit, nudge]) => new Dec((2 * n + 1) * (unit / 2)).plus(nudge === '' ? 0 : nudge).toFixed(),
-    ),
+    fc
+      .tuple(fc.integer({ min: 0, max: 10_000_000 }), fc.constantFrom(180, 18_000), fc.constantFrom('', '.0000001', '-0.0000001'))
+      .map(([n, unit, nudge]) => new Dec((2 * n + 1) * (unit / 2)).plus(nudge === '' ? 0 : nudge).toFixed()),
   );
 
   it('quotientFixed rounds like div then toFixed', () => {
-    fc.assert(fc.property(decimalText, fc.constantFrom(0, 2, 3, 4), (text, places) => {
-      const x = new Dec(text);
-      expect(quotientFixed(x, 3_600_000, places)).toBe(x.div(3_600_000).toFixed(places, HALF_UP));
-    }), { numRuns: 5_000 });
+    fc.assert(
+      fc.property(decimalText, fc.constantFrom(0, 2, 3, 4), (text, places) => {
+        const x = new Dec(text);
+        expect(quotientFixed(x, 3_600_000, places)).toBe(x.div(3_600_000).toFixed(places, HALF_UP));
+      }),
+      { numRuns: 5_000 },
+    );
     for (const text of ['0', '-0', 'NaN', 'Infinity', '-Infinity', '1e-80', '1e80']) {
       expect(quotientFixed(new Dec(text), 3_600_000, 4)).toBe(new Dec(text).div(3_600_000).toFixed(4, HALF_UP));
     }
   });
 
   it('fourDecimals, roundToMinorUnit and plainDecimal format like toFixed', () => {
-    fc.assert(fc.property(decimalText, (text) => {
-      const x = new Dec(text);
-      expect(fourDecimals(x)).toBe(x.toFixed(4, HALF_UP));
-      expect(roundToMinorUnit(x, 'EUR')).toBe(x.toFixed(2, HALF_UP));
-      expect(roundToMinorUnit(x, 'JPY')).toBe(x.toFixed(0, HALF_UP));
-      expect(plainDecimal(x)).toBe(x.toDecimalPlaces(10, HALF_UP).toFixed());
-      expect(plainDecimal(x, 6)).toBe(x.toDecimalPlaces(6, HALF_UP).toFixed());
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(decimalText, (text) => {
+        const x = new Dec(text);
+        expect(fourDecimals(x)).toBe(x.toFixed(4, HALF_UP));
+        expect(roundToMinorUnit(x, 'EUR')).toBe(x.toFixed(2, HALF_UP));
+        expect(roundToMinorUnit(x, 'JPY')).toBe(x.toFixed(0, HALF_UP));
+        expect(plainDecimal(x)).toBe(x.toDecimalPlaces(10, HALF_UP).toFixed());
+        expect(plainDecimal(x, 6)).toBe(x.toDecimalPlaces(6, HALF_UP).toFixed());
+      }),
+      { numRuns: 10_000 },
+    );
   });
 
   it('plainHours gives the hours of whole milliseconds like decimal division', () => {
     const hours = (ms: number) => new Dec(ms).div(3_600_000).toDecimalPlaces(10, HALF_UP).toFixed();
-    fc.assert(fc.property(fc.oneof(fc.integer({ min: 0, max: 100_000_000 }), fc.maxSafeNat()), (ms) => {
-      expect(plainHours(ms)).toBe(hours(ms));
-    }), { numRuns: 5_000 });
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 100_000_000 }), fc.maxSafeNat()), (ms) => {
+        expect(plainHours(ms)).toBe(hours(ms));
+      }),
+      { numRuns: 5_000 },
+    );
     for (const ms of [0, 1, 18, 3_599_999, 3_600_000, -1, 0.5, Number.MAX_SAFE_INTEGER]) expect(plainHours(ms)).toBe(hours(ms));
   });
 
@@ -120,18 +153,30 @@ describe('priceSession with cached tariff numbers', () => {
     start_date_time: '2026-03-02T08:06:15Z',
     end_date_time: '2026-03-02T08:07:15Z',
     time_zone: 'Europe/Berlin',
-    charging_periods: [{ start_date_time: '2026-03-02T08:06:15Z', dimensions: [{ type: 'ENERGY', volume: '0.357' }, { type: 'TIME', volume: '0.0166666667' }] }],
+    charging_periods: [
+      {
+        start_date_time: '2026-03-02T08:06:15Z',
+        dimensions: [
+          { type: 'ENERGY', volume: '0.357' },
+          { type: 'TIME', volume: '0.0166666667' },
+        ],
+      },
+    ],
   };
 
   it('prices the same tariff object alike every time, and follows a changed price or VAT', () => {
     const tariff: Tariff = {
       id: 'bench',
       currency: 'EUR',
-      elements: [{ price_components: [
-        { type: 'FLAT', price: '0.50', vat: '19', step_size: 1 },
-        { type: 'ENERGY', price: '0.39', vat: '19', step_size: 1 },
-        { type: 'TIME', price: '1.80', vat: '19', step_size: 60 },
-      ] }],
+      elements: [
+        {
+          price_components: [
+            { type: 'FLAT', price: '0.50', vat: '19', step_size: 1 },
+            { type: 'ENERGY', price: '0.39', vat: '19', step_size: 1 },
+            { type: 'TIME', price: '1.80', vat: '19', step_size: 60 },
+          ],
+        },
+      ],
     };
     const first = priceSession(tariff, session);
     expect(first.total_cost).toEqual({ excl_vat: '0.67', incl_vat: '0.80' });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliOutcome } from './helpers/run-cli.js';
 
-
 async function quote(tariff: unknown, session: unknown): Promise<CliOutcome> {
   const dir = await mkdtemp(join(tmpdir(), 'cb-quote-'));
   await writeFile(join(dir, 'tariff.json'), JSON.stringify(tariff));
@@ -14,11 +13,16 @@ async function quote(tariff: unknown, session: unknown): Promise<CliOutcome> {
 }
 
 const tariff = {
-  id: 'T', currency: 'EUR',
-  elements: [{ price_components: [
-    { type: 'TIME', price: 3.0, vat: 10, step_size: 60 },
-    { type: 'PARKING_TIME', price: 5.0, vat: 20, step_size: 300 },
-  ] }],
+  id: 'T',
+  currency: 'EUR',
+  elements: [
+    {
+      price_components: [
+        { type: 'TIME', price: 3.0, vat: 10, step_size: 60 },
+        { type: 'PARKING_TIME', price: 5.0, vat: 20, step_size: 300 },
+      ],
+    },
+  ],
 };
 // 150 minutes charging then 42 minutes parked (the reference's worked vector: 11.25 / 12.75).
 const session = {
@@ -26,7 +30,13 @@ const session = {
   end_date_time: '2026-03-02T11:12:00Z',
   time_zone: 'Europe/Berlin',
   charging_periods: [
-    { start_date_time: '2026-03-02T08:00:00Z', dimensions: [{ type: 'ENERGY', volume: 30 }, { type: 'TIME', volume: 2.5 }] },
+    {
+      start_date_time: '2026-03-02T08:00:00Z',
+      dimensions: [
+        { type: 'ENERGY', volume: 30 },
+        { type: 'TIME', volume: 2.5 },
+      ],
+    },
     { start_date_time: '2026-03-02T10:30:00Z', dimensions: [{ type: 'PARKING_TIME', volume: 0.7 }] },
   ],
 };

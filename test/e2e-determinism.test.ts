@@ -13,9 +13,7 @@ const SMALL = join(import.meta.dirname, 'fixtures', 'small-scenario.ts');
 
 /** What the run lived and billed, in a fixed order. */
 function sessionsAndBills(report: RunReport) {
-  return report.reconciliation
-    .map((r) => `${r.chargerId}|${r.connectorId}|${r.startAt}|${r.status}|${r.expectedTotal}|${r.billedTotal}`)
-    .sort();
+  return report.reconciliation.map((r) => `${r.chargerId}|${r.connectorId}|${r.startAt}|${r.status}|${r.expectedTotal}|${r.billedTotal}`).sort();
 }
 
 describe('reproducibility', () => {

@@ -23,7 +23,12 @@ function tsFilesUnder(dir: string): string[] {
 /** Where a specifier written in `file` leads: a repository path ("backend/ocpp/v16/x.js"), or a package name. */
 function target(specifier: string, file: string): { path: string } | { pkg: string } {
   if (specifier.startsWith('.') || path.isAbsolute(specifier)) {
-    return { path: path.relative(ROOT, path.resolve(path.dirname(file), specifier)).split(path.sep).join('/') };
+    return {
+      path: path
+        .relative(ROOT, path.resolve(path.dirname(file), specifier))
+        .split(path.sep)
+        .join('/'),
+    };
   }
   // Bare or aliased paths into the repository: "chargebench/backend/...", "#backend/...".
   const inRepo = /(?:^|\/)((?:backend|sim)(?:\/.*)?)$/.exec(specifier.replace(/^(#|~\/|@\/)/, ''));
@@ -73,7 +78,8 @@ function checkImportRules(source: string, file: string): RuleViolation[] {
 }
 
 // An SQL statement in code: the keywords as SQL is written here, upper case.
-const SQL_STATEMENT = /\b(?:SELECT\b[^;`'"]*?\bFROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX|TRIGGER))\b/;
+const SQL_STATEMENT =
+  /\b(?:SELECT\b[^;`'"]*?\bFROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX|TRIGGER))\b/;
 const COMMENT = /\/\*[\s\S]*?\*\/|\/\/[^\n]*/g;
 
 /** SQL text in a back-end module outside backend/store/, where every statement belongs. */
@@ -83,7 +89,13 @@ function sqlOutsideStore(source: string, from: string): RuleViolation[] {
   const out: RuleViolation[] = [];
   lines.forEach((text, i) => {
     const m = SQL_STATEMENT.exec(text);
-    if (m) out.push({ file: from, line: i + 1, specifier: m[0], message: `${from}:${i + 1}: SQL "${m[0]}": SQL lives only in backend/store/ (a named read or write there)` });
+    if (m)
+      out.push({
+        file: from,
+        line: i + 1,
+        specifier: m[0],
+        message: `${from}:${i + 1}: SQL "${m[0]}": SQL lives only in backend/store/ (a named read or write there)`,
+      });
   });
   return out;
 }
@@ -115,7 +127,7 @@ describe('the import rule checker', () => {
     ['core: an OCPP error', CORE_FILE, "import { OcppRequestError } from '../ocpp/request-error.js';", 'imports no OCPP code'],
     ['core: the OCPP transport, type only', CORE_FILE, "import type { OcppJConnection } from '../ocpp/transport/ocpp-j-server.js';", 'imports no OCPP code'],
     ['core: the OCPP endpoint, dynamically', CORE_FILE, "const m = await import('../ocpp/endpoint.js');", 'imports no OCPP code'],
-    ['core: today\'s HTTP API', CORE_FILE, "import { createApi } from '../http-api.js';", 'imports no HTTP code'],
+    ["core: today's HTTP API", CORE_FILE, "import { createApi } from '../http-api.js';", 'imports no HTTP code'],
     ['core: the OCPI API', CORE_FILE, "export { listCdrs } from '../ocpi-api.js';", 'imports no HTTP code'],
     ['core: the HTTP folder', CORE_FILE, "import { routes } from '../http/routes.js';", 'imports no HTTP code'],
     ['core: the OCPI folder', CORE_FILE, "import '../ocpi/router.js';", 'imports no HTTP code'],
@@ -124,16 +136,31 @@ describe('the import rule checker', () => {
     ['core: ocpp-rpc, required', CORE_FILE, "const { createRPCError } = require('ocpp-rpc');", 'no protocol or HTTP package (ocpp-rpc)'],
     ['core, nested: OCPP code', at('backend', 'core', 'deep', 'x.ts'), "import { x } from '../../ocpp/request-error.js';", 'imports no OCPP code'],
     ['sim: the back end', at('sim', 'fixture.ts'), "import { Dec } from '../backend/billing/money.js';", 'sim/ never imports backend/'],
-    ['sim, nested: the back end, type only', at('sim', 'worker', 'x.ts'), "import type { Tariff } from '../../backend/billing/ocpi.js';", 'sim/ never imports backend/'],
+    [
+      'sim, nested: the back end, type only',
+      at('sim', 'worker', 'x.ts'),
+      "import type { Tariff } from '../../backend/billing/ocpi.js';",
+      'sim/ never imports backend/',
+    ],
     ['sim: a bare path into the back end', at('sim', 'fixture.ts'), "import { x } from 'chargebench/backend/server.js';", 'sim/ never imports backend/'],
     ['server.ts: a 1.6 handler', at('backend', 'server.ts'), "import { Ocpp16Handlers } from './ocpp/v16/handlers.js';", 'only the OCPP endpoint'],
-    ['the HTTP API: the 1.6 cost messages', at('backend', 'http', 'api.ts'), "import type { CostMessageId } from '../ocpp/v16/cost-messages.js';", 'only the OCPP endpoint'],
+    [
+      'the HTTP API: the 1.6 cost messages',
+      at('backend', 'http', 'api.ts'),
+      "import type { CostMessageId } from '../ocpp/v16/cost-messages.js';",
+      'only the OCPP endpoint',
+    ],
     ['the transport: a 1.6 handler', at('backend', 'ocpp', 'transport', 'x.ts'), "import '../v16/handlers.js';", 'only the OCPP endpoint'],
     ['scenarios: a 1.6 handler', at('scenarios', 'x.ts'), "import type { StartConf } from '../backend/ocpp/v16/handlers.js';", 'only the OCPP endpoint'],
     ['core: the OCPP-J leaf', CORE_FILE, "import { CALL } from '../../ocpp-j/index.js';", 'the OCPP-J leaf is for the transports'],
     ['the OCPP-J leaf: the simulator', at('ocpp-j', 'x.ts'), "import { Rng } from '../sim/prng.js';", 'imports nothing else of ours'],
     ['the OCPP-J leaf: the back end', at('ocpp-j', 'x.ts'), "import type { Csms } from '../backend/core/csms.js';", 'imports nothing else of ours'],
-    ['a route: SQL', at('backend', 'http', 'routes', 'x.ts'), 'const rows = await store.query(`SELECT id FROM sessions WHERE id = ?`);', 'SQL lives only in backend/store/'],
+    [
+      'a route: SQL',
+      at('backend', 'http', 'routes', 'x.ts'),
+      'const rows = await store.query(`SELECT id FROM sessions WHERE id = ?`);',
+      'SQL lives only in backend/store/',
+    ],
     ['the core: an insert', CORE_FILE, "const sql = 'INSERT OR IGNORE INTO tokens (id_tag) VALUES (?1)';", 'SQL lives only in backend/store/'],
     ['the core: an update', CORE_FILE, 'db.run("UPDATE sessions SET flags = ?2 WHERE id = ?1");', 'SQL lives only in backend/store/'],
   ];
@@ -161,7 +188,11 @@ describe('the import rule checker', () => {
   });
 
   const allowed: [string, string, string][] = [
-    ['core: billing, the store, CDRs, metering', CORE_FILE, "import { priceSession } from '../billing/pricing.js';\nimport type { Store } from '../store/store.js';\nimport { buildCdr } from '../cdrs/cdr.js';\nimport { readingOf } from '../metering/sampled-values.js';"],
+    [
+      'core: billing, the store, CDRs, metering',
+      CORE_FILE,
+      "import { priceSession } from '../billing/pricing.js';\nimport type { Store } from '../store/store.js';\nimport { buildCdr } from '../cdrs/cdr.js';\nimport { readingOf } from '../metering/sampled-values.js';",
+    ],
     ['core: packages that are no protocol', CORE_FILE, "import { Decimal } from 'decimal.js';\nimport path from 'node:path';"],
     ['core: a folder that only starts like ocpp', CORE_FILE, "import { x } from '../ocpp-notes/x.js';\nimport { y } from './ocpp/y.js';"],
     ['core: comments and strings', CORE_FILE, "// import { x } from '../ocpp/v16/handlers.js'\nconst s = \"import 'ws'\";"],
@@ -173,7 +204,11 @@ describe('the import rule checker', () => {
     ['the OCPP-J leaf: its own modules and packages', at('ocpp-j', 'index.ts'), "export * from './framing.js';\nimport { Ajv } from 'ajv';"],
     ['the back end: the OCPP-J leaf', at('backend', 'ocpp', 'transport', 'x.ts'), "import { parseIncomingFrame } from '../../../ocpp-j/index.js';"],
     ['the store: SQL', at('backend', 'store', 'x.ts'), 'const sql = `SELECT id FROM sessions WHERE id = ?1`;'],
-    ['the back end: SQL words in a comment or in prose', CORE_FILE, "// SELECT id FROM sessions, as the store runs it\nconst hint = 'select the session from the list';"],
+    [
+      'the back end: SQL words in a comment or in prose',
+      CORE_FILE,
+      "// SELECT id FROM sessions, as the store runs it\nconst hint = 'select the session from the list';",
+    ],
   ];
   it.each(allowed)('allows %s', (_, file, source) => {
     expect(checkImportRules(source, file)).toEqual([]);

@@ -10,7 +10,9 @@ import { loadScenario } from '../scenarios/load-scenarios.js';
 import { runScenario } from '../scenarios/runner.js';
 
 const LIBRARY = join(import.meta.dirname, '..', 'scenarios', 'library');
-const files = readdirSync(LIBRARY).filter((f) => f.endsWith('.ts') && f !== 'smoke.ts').sort();
+const files = readdirSync(LIBRARY)
+  .filter((f) => f.endsWith('.ts') && f !== 'smoke.ts')
+  .sort();
 
 type Dimension = 'ENERGY' | 'TIME' | 'PARKING_TIME' | 'FLAT';
 const billed = (r: RunReport, d: Dimension) => r.summary.billing.byDimension?.[d] ?? { exclVat: '0', quantity: '0', sessions: 0 };
@@ -103,15 +105,19 @@ describe('scenario library (end to end, embedded back end)', () => {
   });
 
   for (const file of files) {
-    it(file, async () => {
-      const scenario = await loadScenario(join(LIBRARY, file));
-      const { report, passed } = await runScenario(scenario);
-      const mismatches = report.reconciliation.filter((row) => row.status !== 'matched').slice(0, 5);
-      expect(report.summary.sessions.truth, 'sessions lived').toBeGreaterThan(0);
-      expect(report.summary.sessions.mismatched, JSON.stringify(mismatches, null, 1)).toBe(0);
-      expect(report.summary.sessions, JSON.stringify(mismatches, null, 1)).toMatchObject({ missing: 0, duplicate: 0, unexpected: 0 });
-      expect(passed, JSON.stringify(report.summary.checks.filter((c) => !c.passed))).toBe(true);
-      exercised[scenario.name]?.(report);
-    }, 120_000);
+    it(
+      file,
+      async () => {
+        const scenario = await loadScenario(join(LIBRARY, file));
+        const { report, passed } = await runScenario(scenario);
+        const mismatches = report.reconciliation.filter((row) => row.status !== 'matched').slice(0, 5);
+        expect(report.summary.sessions.truth, 'sessions lived').toBeGreaterThan(0);
+        expect(report.summary.sessions.mismatched, JSON.stringify(mismatches, null, 1)).toBe(0);
+        expect(report.summary.sessions, JSON.stringify(mismatches, null, 1)).toMatchObject({ missing: 0, duplicate: 0, unexpected: 0 });
+        expect(passed, JSON.stringify(report.summary.checks.filter((c) => !c.passed))).toBe(true);
+        exercised[scenario.name]?.(report);
+      },
+      120_000,
+    );
   }
 });

@@ -184,7 +184,12 @@ describe('open model (arrival rate) in the fleet', () => {
     // Available is also sent once per connector and for the charger (connector 0) at boot.
     const bootAvailable = 4 * 3;
     expect(minimalMsgs.filter((m) => m === 'StatusNotification:Available').length - bootAvailable).toBe(tx);
-    expect(perTx(minimalMsgs.filter((m) => m !== 'StatusNotification:Available'), tx)).toEqual({
+    expect(
+      perTx(
+        minimalMsgs.filter((m) => m !== 'StatusNotification:Available'),
+        tx,
+      ),
+    ).toEqual({
       Authorize: 1,
       StartTransaction: 1,
       'StatusNotification:Charging': 1,
@@ -196,8 +201,14 @@ describe('open model (arrival rate) in the fleet', () => {
     expect(fullStops.length).toBe(full.counters.transactions);
     expect(fullStops.every((s) => s.transactionData === undefined)).toBe(true);
     // ... tagged as 1.6 says: the start reading Transaction.Begin, the closing one Transaction.End.
-    const contextCounts = Object.fromEntries(['Transaction.Begin', 'Sample.Periodic', 'Transaction.End'].map((c) => [c, fullContexts.filter((x) => x === c).length]));
-    expect(contextCounts).toEqual({ 'Transaction.Begin': full.counters.transactions, 'Sample.Periodic': full.counters.transactions, 'Transaction.End': full.counters.transactions });
+    const contextCounts = Object.fromEntries(
+      ['Transaction.Begin', 'Sample.Periodic', 'Transaction.End'].map((c) => [c, fullContexts.filter((x) => x === c).length]),
+    );
+    expect(contextCounts).toEqual({
+      'Transaction.Begin': full.counters.transactions,
+      'Sample.Periodic': full.counters.transactions,
+      'Transaction.End': full.counters.transactions,
+    });
     // Minimal: the closing reading rides in StopTransaction, at the stop instant, equal to meterStop.
     expect(stops.length).toBe(tx);
     for (const s of stops) {
@@ -251,7 +262,14 @@ describe('open model (arrival rate) in the fleet', () => {
 
   it('follows ramping stages and leaves the warm-up out of latency and throughput', async () => {
     const cfg = config(
-      { kind: 'ramping-arrival-rate', startRate: 0, stages: [{ durationSec: 2, target: 20 }, { durationSec: 2, target: 20 }] },
+      {
+        kind: 'ramping-arrival-rate',
+        startRate: 0,
+        stages: [
+          { durationSec: 2, target: 20 },
+          { durationSec: 2, target: 20 },
+        ],
+      },
       { chargers: 20, connectors: 2, seconds: 4, warmUpMs: 2000 },
     );
     const r = await runFleet(cfg);
@@ -335,8 +353,12 @@ describe('scenario load section', () => {
     expect(problems({ model: 'constant-arrival-rate' })).toMatch(/load\.rate: give transactions per wall second/);
     expect(problems({ model: 'constant-arrival-rate', rate: -5 })).toMatch(/load\.rate: must be >= 0/);
     expect(problems({ model: 'ramping-arrival-rate', stages: [] })).toMatch(/load\.stages: give at least one stage/);
-    expect(problems({ model: 'ramping-arrival-rate', stages: [{ duration: '30', target: 5 }] })).toMatch(/load\.stages\.0\.duration: write a duration such as "90s"/);
-    expect(problems({ model: 'ramping-arrival-rate', stages: [{ duration: '2h', target: 5 }] })).toMatch(/load\.stages: the stages last 7200 s .* set sim\.durationMinutes to 7200/);
+    expect(problems({ model: 'ramping-arrival-rate', stages: [{ duration: '30', target: 5 }] })).toMatch(
+      /load\.stages\.0\.duration: write a duration such as "90s"/,
+    );
+    expect(problems({ model: 'ramping-arrival-rate', stages: [{ duration: '2h', target: 5 }] })).toMatch(
+      /load\.stages: the stages last 7200 s .* set sim\.durationMinutes to 7200/,
+    );
     expect(problems({ model: 'closed' })).toMatch(/load\.thinkTimeSec: give simulated seconds/);
     expect(problems({ model: 'closed', thinkTimeSec: 5, connectorsBusyShare: 1.5 })).toMatch(/load\.connectorsBusyShare: must be <= 1/);
     expect(problems({ model: 'constant-arrival-rate', rate: 5, warmUp: '5m' })).toMatch(/load\.warmUp: 5m is not shorter than the run/);
@@ -346,11 +368,25 @@ describe('scenario load section', () => {
 
 // ---- chargebench bench ------------------------------------------------------------------
 
-
 describe('chargebench bench', () => {
   it('runs a small benchmark against the embedded back end and writes the reports', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cb-bench-'));
-    const r = await runCli(['bench', '--chargers', '50', '--duration', '10s', '--warm-up', '2s', '--rate', '20', '--transaction', 'minimal', '--report-dir', dir, '--no-progress']);
+    const r = await runCli([
+      'bench',
+      '--chargers',
+      '50',
+      '--duration',
+      '10s',
+      '--warm-up',
+      '2s',
+      '--rate',
+      '20',
+      '--transaction',
+      'minimal',
+      '--report-dir',
+      dir,
+      '--no-progress',
+    ]);
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(0);
     expect(out).toMatch(/open files: /);

@@ -16,12 +16,23 @@ const base: ScenarioInput = {
 
 describe('memberships', () => {
   it('hands out the first ceil(share x count) tokens to each group in turn; the rest are public', () => {
-    const scenario = defineScenario({ ...base, memberships: [{ group: 'a', tokenShare: 0.25, tariff: tariff('ta') }, { group: 'b', tokenShare: 0.1, tariff: tariff('tb') }] });
+    const scenario = defineScenario({
+      ...base,
+      memberships: [
+        { group: 'a', tokenShare: 0.25, tariff: tariff('ta') },
+        { group: 'b', tokenShare: 0.1, tariff: tariff('tb') },
+      ],
+    });
     const tokens = tokenIds(scenario);
     const groups = tokenGroups(scenario, tokens);
     expect(tokens.map((t) => groups.get(t) ?? '-')).toEqual(['a', 'a', 'a', 'b', '-', '-', '-', '-', '-', '-']);
     const tariffOf = tariffResolver(scenario, tokens);
-    expect([tariffOf({ idTag: tokens[0] }).id, tariffOf({ idTag: tokens[3] }).id, tariffOf({ idTag: tokens[9] }).id, tariffOf({ idTag: 'UNKNOWN' }).id]).toEqual(['ta', 'tb', 'public', 'public']);
+    expect([
+      tariffOf({ idTag: tokens[0] }).id,
+      tariffOf({ idTag: tokens[3] }).id,
+      tariffOf({ idTag: tokens[9] }).id,
+      tariffOf({ idTag: 'UNKNOWN' }).id,
+    ]).toEqual(['ta', 'tb', 'public', 'public']);
   });
 
   it('without memberships every session is priced with the public tariff', () => {
@@ -31,8 +42,18 @@ describe('memberships', () => {
 
   it('rejects shares above 1 in total, duplicate groups and a share outside 0..1', () => {
     const bad = (memberships: ScenarioInput['memberships']) => () => defineScenario({ ...base, memberships });
-    expect(bad([{ group: 'a', tokenShare: 0.6, tariff: tariff('ta') }, { group: 'b', tokenShare: 0.6, tariff: tariff('tb') }])).toThrow(/add up to more than 1/);
-    expect(bad([{ group: 'a', tokenShare: 0.1, tariff: tariff('ta') }, { group: 'a', tokenShare: 0.1, tariff: tariff('tb') }])).toThrow(/own group name/);
+    expect(
+      bad([
+        { group: 'a', tokenShare: 0.6, tariff: tariff('ta') },
+        { group: 'b', tokenShare: 0.6, tariff: tariff('tb') },
+      ]),
+    ).toThrow(/add up to more than 1/);
+    expect(
+      bad([
+        { group: 'a', tokenShare: 0.1, tariff: tariff('ta') },
+        { group: 'a', tokenShare: 0.1, tariff: tariff('tb') },
+      ]),
+    ).toThrow(/own group name/);
     expect(bad([{ group: 'a', tokenShare: 1.5, tariff: tariff('ta') }])).toThrow(ScenarioError);
   });
 });

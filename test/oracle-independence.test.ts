@@ -25,7 +25,10 @@ describe('scenarios/ never loads back-end code', () => {
     const files = tsFilesUnder(path.join(ROOT, 'scenarios'));
     expect(files).toContain(path.join(ROOT, 'scenarios', 'oracle', 'index.ts')); // the scan is not vacuous
     const violations = files.flatMap((file) => check(readFileSync(file, 'utf8'), file));
-    expect(violations.map((v) => v.message), 'scenarios/ must not import back-end logic').toEqual([]);
+    expect(
+      violations.map((v) => v.message),
+      'scenarios/ must not import back-end logic',
+    ).toEqual([]);
   });
 });
 

@@ -85,7 +85,14 @@ describe('reference vectors (ocpi-tariffs.md, worked vectors)', () => {
 
   it('TIME 3.00 step 60 + PARKING_TIME 5.00 step 300: 150 min + 42 min -> 11.25 / 12.75 (parking billed 45 min)', () => {
     const t = tariff([only(c('TIME', '3.00', { vat: '10', step_size: 60 }), c('PARKING_TIME', '5.00', { vat: '20', step_size: 300 }))]);
-    const bill = priceTruth(t, truth('2025-06-03T10:00:00Z', [{ s: 150 * 60, wh: 30_000 }, { s: 42 * 60, state: 'parking' }]), BERLIN);
+    const bill = priceTruth(
+      t,
+      truth('2025-06-03T10:00:00Z', [
+        { s: 150 * 60, wh: 30_000 },
+        { s: 42 * 60, state: 'parking' },
+      ]),
+      BERLIN,
+    );
     expect([bill.totalExclVat, bill.totalInclVat]).toEqual(['11.25', '12.75']);
     expect(bill.dimensions.PARKING_TIME.quantity).toBe('0.75');
     expect(bill.dimensions.TIME.quantity).toBe('2.5');
@@ -95,7 +102,14 @@ describe('reference vectors (ocpi-tariffs.md, worked vectors)', () => {
   it('TIME followed by parking: charging time is billed exactly, only parking is rounded', () => {
     const t = tariff([only(c('TIME', '3.00', { vat: '10', step_size: 60 }), c('PARKING_TIME', '5.00', { vat: '20', step_size: 300 }))]);
     // 149.5 min charging = 7.475 excl (not rounded to 150 min), + 45 min parking 3.75.
-    const bill = priceTruth(t, truth('2025-06-03T10:00:00Z', [{ s: 149 * 60 + 30, wh: 30_000 }, { s: 42 * 60, state: 'parking' }]), BERLIN);
+    const bill = priceTruth(
+      t,
+      truth('2025-06-03T10:00:00Z', [
+        { s: 149 * 60 + 30, wh: 30_000 },
+        { s: 42 * 60, state: 'parking' },
+      ]),
+      BERLIN,
+    );
     expect(bill.dimensions.TIME.exclVat).toBe('7.4750');
     expect([bill.totalExclVat, bill.totalInclVat]).toEqual(['11.23', '12.72']); // 11.225 and 12.7225, half-up
     // Without parking after it, the same charging time is rounded up to the minute.
@@ -105,7 +119,14 @@ describe('reference vectors (ocpi-tariffs.md, worked vectors)', () => {
 
   it('TIME followed by free parking: TIME is still rounded (the rule needs billed parking)', () => {
     const t = tariff([only(c('TIME', '3.00', { vat: '10', step_size: 60 }))]);
-    const bill = priceTruth(t, truth('2025-06-03T10:00:00Z', [{ s: 149 * 60 + 30, wh: 30_000 }, { s: 42 * 60, state: 'parking' }]), BERLIN);
+    const bill = priceTruth(
+      t,
+      truth('2025-06-03T10:00:00Z', [
+        { s: 149 * 60 + 30, wh: 30_000 },
+        { s: 42 * 60, state: 'parking' },
+      ]),
+      BERLIN,
+    );
     expect(bill.dimensions.TIME.exclVat).toBe('7.5000');
     expect(bill.dimensions.PARKING_TIME.exclVat).toBe('0.0000');
   });
@@ -122,7 +143,8 @@ describe('reference vectors (ocpi-tariffs.md, worked vectors)', () => {
     expect([1, 25, 500].map((step) => roundUpToStep(wh, step).toTrimmed(3))).toEqual(['116', '125', '500']);
     // The same steps applied to a whole-Wh truth of 115 Wh.
     const billed = (step: number) =>
-      priceTruth(tariff([only(c('ENERGY', '0.25', { step_size: step }))]), truth('2025-06-03T10:00:00Z', [{ s: 600, wh: 115 }]), BERLIN).dimensions.ENERGY.quantity;
+      priceTruth(tariff([only(c('ENERGY', '0.25', { step_size: step }))]), truth('2025-06-03T10:00:00Z', [{ s: 600, wh: 115 }]), BERLIN).dimensions.ENERGY
+        .quantity;
     expect([billed(1), billed(25), billed(500)]).toEqual(['0.115', '0.125', '0.5']);
   });
 
@@ -131,7 +153,14 @@ describe('reference vectors (ocpi-tariffs.md, worked vectors)', () => {
       { price_components: [c('ENERGY', '0.20', { step_size: 500 })], restrictions: { end_time: '17:00' } },
       only(c('ENERGY', '0.27', { step_size: 500 })),
     ]);
-    const bill = priceTruth(t, truth('2025-06-03T16:00:00+02:00', [{ s: HOUR, wh: 4_300 }, { s: 1_800, wh: 1_100 }]), BERLIN);
+    const bill = priceTruth(
+      t,
+      truth('2025-06-03T16:00:00+02:00', [
+        { s: HOUR, wh: 4_300 },
+        { s: 1_800, wh: 1_100 },
+      ]),
+      BERLIN,
+    );
     expect(bill.dimensions.ENERGY.quantity).toBe('5.5');
     expect(bill.dimensions.ENERGY.exclVat).toBe('1.1840'); // 4.3 x 0.20 + (1.1 + 0.1) x 0.27
     expect(bill.totalExclVat).toBe('1.18');
@@ -152,7 +181,14 @@ describe('the 17:00 boundary, second by second', () => {
 
   it('bills the step extra at the last component that actually delivered energy', () => {
     // After 17:00 the EV is suspended (0 Wh): the extra belongs to the 0.20 component.
-    const bill = priceTruth(t, truth('2025-06-03T16:00:00+02:00', [{ s: HOUR, wh: 4_300 }, { s: 1_800, wh: 0 }]), BERLIN);
+    const bill = priceTruth(
+      t,
+      truth('2025-06-03T16:00:00+02:00', [
+        { s: HOUR, wh: 4_300 },
+        { s: 1_800, wh: 0 },
+      ]),
+      BERLIN,
+    );
     expect(bill.dimensions.ENERGY.exclVat).toBe('0.9000'); // 4.5 kWh x 0.20
   });
 
@@ -161,16 +197,20 @@ describe('the 17:00 boundary, second by second', () => {
       { price_components: [c('ENERGY', '0.20', { step_size: 1000 })], restrictions: { end_time: '17:00' } },
       only(c('ENERGY', '0.30', { step_size: 1000 })),
     ]);
-    const bill = priceTruth(coarse, truth('2025-06-03T16:00:00+02:00', [{ s: HOUR, wh: 1_200 }, { s: HOUR, wh: 1_200 }]), BERLIN);
+    const bill = priceTruth(
+      coarse,
+      truth('2025-06-03T16:00:00+02:00', [
+        { s: HOUR, wh: 1_200 },
+        { s: HOUR, wh: 1_200 },
+      ]),
+      BERLIN,
+    );
     expect(bill.dimensions.ENERGY.quantity).toBe('3'); // 2.4 -> 3, not 2 + 2
     expect(bill.dimensions.ENERGY.exclVat).toBe('0.7800'); // 1.2 x 0.20 + 1.8 x 0.30
   });
 
   it('keeps fractions exact: thirds of an interval recombine to a half cent that rounds up', () => {
-    const same = tariff([
-      { price_components: [c('ENERGY', '0.15')], restrictions: { end_time: '17:00' } },
-      only(c('ENERGY', '0.15')),
-    ]);
+    const same = tariff([{ price_components: [c('ENERGY', '0.15')], restrictions: { end_time: '17:00' } }, only(c('ENERGY', '0.15'))]);
     // 100 Wh over 3 s: 100/3 Wh before 17:00, 200/3 Wh after; 0.1 kWh x 0.15 = 0.015 -> 0.02.
     const bill = priceTruth(same, truth('2025-06-03T16:59:59+02:00', [{ s: 3, wh: 100 }]), BERLIN);
     expect(bill.dimensions.ENERGY.exclVat).toBe('0.0150');
@@ -180,51 +220,40 @@ describe('the 17:00 boundary, second by second', () => {
 
 describe('time-of-day windows, weekdays and dates (local time)', () => {
   it('a 22:00-06:00 window wraps past midnight', () => {
-    const t = tariff([
-      { price_components: [c('TIME', '1.00')], restrictions: { start_time: '22:00', end_time: '06:00' } },
-      only(c('TIME', '4.00')),
-    ]);
+    const t = tariff([{ price_components: [c('TIME', '1.00')], restrictions: { start_time: '22:00', end_time: '06:00' } }, only(c('TIME', '4.00'))]);
     expect(totals(t, truth('2025-06-03T21:00:00+02:00', [{ s: 2 * HOUR, wh: 1 }]))[0]).toBe('5.00'); // 1 h day + 1 h night
     expect(totals(t, truth('2025-06-04T05:30:00+02:00', [{ s: 1.5 * HOUR, wh: 1 }]))[0]).toBe('4.50'); // 0.5 h night + 1 h day
     expect(totals(t, truth('2025-06-03T23:00:00+02:00', [{ s: 2 * HOUR, wh: 1 }]))[0]).toBe('2.00'); // all night
   });
 
   it('"00:00" as end_time means end of day', () => {
-    const t = tariff([
-      { price_components: [c('TIME', '1.00')], restrictions: { start_time: '22:00', end_time: '00:00' } },
-      only(c('TIME', '4.00')),
-    ]);
+    const t = tariff([{ price_components: [c('TIME', '1.00')], restrictions: { start_time: '22:00', end_time: '00:00' } }, only(c('TIME', '4.00'))]);
     expect(totals(t, truth('2025-06-03T23:00:00+02:00', [{ s: 2 * HOUR, wh: 1 }]))[0]).toBe('5.00'); // 23-24 at 1, 00-01 at 4
   });
 
   it('weekday vs weekend by the LOCAL weekday (Friday 23:00 in New York is Saturday in UTC)', () => {
-    const t = tariff([
-      { price_components: [c('TIME', '2.00')], restrictions: { day_of_week: ['SATURDAY', 'SUNDAY'] } },
-      only(c('TIME', '1.00')),
-    ]);
+    const t = tariff([{ price_components: [c('TIME', '2.00')], restrictions: { day_of_week: ['SATURDAY', 'SUNDAY'] } }, only(c('TIME', '1.00'))]);
     const s = truth('2025-06-06T23:00:00-04:00', [{ s: 2 * HOUR, wh: 1 }]);
     expect(totals(t, s, NEW_YORK)[0]).toBe('3.00'); // Fri 23-24 at 1, Sat 00-01 at 2
     expect(totals(t, s, 'UTC')[0]).toBe('4.00');
   });
 
   it('start_date inclusive, end_date exclusive, local dates', () => {
-    const t = tariff([
-      { price_components: [c('TIME', '2.00')], restrictions: { start_date: '2025-06-07', end_date: '2025-06-08' } },
-      only(c('TIME', '1.00')),
-    ]);
+    const t = tariff([{ price_components: [c('TIME', '2.00')], restrictions: { start_date: '2025-06-07', end_date: '2025-06-08' } }, only(c('TIME', '1.00'))]);
     // Berlin: Jun 6 23:00 -> Jun 8 01:00 = 1 h at 1, 24 h at 2, 1 h at 1.
     expect(totals(t, truth('2025-06-06T23:00:00+02:00', [{ s: 26 * HOUR, wh: 1 }]))[0]).toBe('50.00');
   });
 
   it('FLAT is charged once, from the first moment some FLAT component matches (first element in list order then)', () => {
-    const t = tariff([
-      { price_components: [c('FLAT', '1.00')], restrictions: { start_time: '18:00' } },
-      only(c('FLAT', '2.00')),
-    ]);
+    const t = tariff([{ price_components: [c('FLAT', '1.00')], restrictions: { start_time: '18:00' } }, only(c('FLAT', '2.00'))]);
     const bill = priceTruth(t, truth('2025-06-03T17:30:00+02:00', [{ s: HOUR, wh: 1 }]), BERLIN);
     expect(bill.dimensions.FLAT).toEqual({ quantity: '1', exclVat: '2.0000', inclVat: '2.0000' });
     // No FLAT matches at 17:30; the 18:00-19:00 one becomes active at 18:00 and is charged then.
-    const later = priceTruth(tariff([{ price_components: [c('FLAT', '1.00')], restrictions: { start_time: '18:00', end_time: '19:00' } }]), truth('2025-06-03T17:30:00+02:00', [{ s: HOUR, wh: 1 }]), BERLIN);
+    const later = priceTruth(
+      tariff([{ price_components: [c('FLAT', '1.00')], restrictions: { start_time: '18:00', end_time: '19:00' } }]),
+      truth('2025-06-03T17:30:00+02:00', [{ s: HOUR, wh: 1 }]),
+      BERLIN,
+    );
     expect(later.dimensions.FLAT).toEqual({ quantity: '1', exclVat: '1.0000', inclVat: '1.0000' });
     // A fee that becomes active after a minute of plugged-in time (min_duration), and one after 0.5 kWh.
     const afterMinute = tariff([{ price_components: [c('FLAT', '0.01')], restrictions: { min_duration: 60 } }]);
@@ -237,10 +266,7 @@ describe('time-of-day windows, weekdays and dates (local time)', () => {
 
 describe('energy, power, duration tiers', () => {
   it('kWh tier: max_kwh exclusive, crossing priced at the exact instant inside a second', () => {
-    const t = tariff([
-      { price_components: [c('ENERGY', '0.30')], restrictions: { max_kwh: 10 } },
-      only(c('ENERGY', '0.20')),
-    ]);
+    const t = tariff([{ price_components: [c('ENERGY', '0.30')], restrictions: { max_kwh: 10 } }, only(c('ENERGY', '0.20'))]);
     // 22 kWh in an hour crosses 10 kWh at 1636.36 s: 10 x 0.30 + 12 x 0.20 = 5.4 exactly.
     expect(priceTruth(t, truth('2025-06-03T10:00:00Z', [{ s: HOUR, wh: 22_000 }]), BERLIN).dimensions.ENERGY.exclVat).toBe('5.4000');
     const fromTen = tariff([{ price_components: [c('ENERGY', '0.20')], restrictions: { min_kwh: 10 } }, only(c('ENERGY', '0.30'))]);
@@ -253,17 +279,24 @@ describe('energy, power, duration tiers', () => {
       only(c('ENERGY', '0.30'), c('TIME', '1.00')),
     ]);
     // 10 kWh in the first 30 min exactly, 5 kWh in the next 30 min.
-    const bill = priceTruth(t, truth('2025-06-03T10:00:00Z', [{ s: 1_800, wh: 10_000 }, { s: 1_800, wh: 5_000 }]), BERLIN);
+    const bill = priceTruth(
+      t,
+      truth('2025-06-03T10:00:00Z', [
+        { s: 1_800, wh: 10_000 },
+        { s: 1_800, wh: 5_000 },
+      ]),
+      BERLIN,
+    );
     expect(bill.dimensions.ENERGY.exclVat).toBe('4.0000'); // 10 x 0.30 + 5 x 0.20
     expect(bill.dimensions.TIME.exclVat).toBe('3.5000'); // 0.5 h x 1 + 0.5 h x 6
   });
 
   it('power tier: min_power inclusive, max_power exclusive, instantaneous', () => {
-    const t = tariff([
-      { price_components: [c('ENERGY', '0.50')], restrictions: { min_power: 50 } },
-      only(c('ENERGY', '0.30')),
+    const t = tariff([{ price_components: [c('ENERGY', '0.50')], restrictions: { min_power: 50 } }, only(c('ENERGY', '0.30'))]);
+    const s = truth('2025-06-03T10:00:00Z', [
+      { s: 1_800, wh: 25_000, w: 50_000 },
+      { s: 1_800, wh: 5_500, w: 11_000 },
     ]);
-    const s = truth('2025-06-03T10:00:00Z', [{ s: 1_800, wh: 25_000, w: 50_000 }, { s: 1_800, wh: 5_500, w: 11_000 }]);
     expect(priceTruth(t, s, BERLIN).dimensions.ENERGY.exclVat).toBe('14.1500'); // 25 x 0.50 + 5.5 x 0.30
     const below = tariff([{ price_components: [c('ENERGY', '0.10')], restrictions: { max_power: '50' } }, only(c('ENERGY', '0.90'))]);
     expect(priceTruth(below, s, BERLIN).dimensions.ENERGY.exclVat).toBe('23.0500'); // 25 x 0.90 + 5.5 x 0.10
@@ -298,7 +331,14 @@ describe('energy, power, duration tiers', () => {
       only(c('ENERGY', '0.30')),
       only(c('ENERGY', '0.10'), c('TIME', '1.00'), c('PARKING_TIME', '2.00')),
     ]);
-    const bill = priceTruth(t, truth('2025-06-03T10:00:00Z', [{ s: HOUR, wh: 10_000 }, { s: HOUR, state: 'parking' }]), BERLIN);
+    const bill = priceTruth(
+      t,
+      truth('2025-06-03T10:00:00Z', [
+        { s: HOUR, wh: 10_000 },
+        { s: HOUR, state: 'parking' },
+      ]),
+      BERLIN,
+    );
     expect([bill.dimensions.ENERGY.exclVat, bill.dimensions.TIME.exclVat, bill.dimensions.PARKING_TIME.exclVat]).toEqual(['3.0000', '1.0000', '2.0000']);
   });
 });

@@ -11,15 +11,25 @@ const volumes = (periods: ChargingPeriod[]) => periods.map((p) => [p.start_date_
 
 describe('buildChargingPeriods', () => {
   it('one charging period from the start and stop registers', () => {
-    const periods = buildChargingPeriods({ startAt: at('10:00'), stopAt: at('11:30'), readings: [reading('10:00', 1000), reading('11:30', 12_250)], states: [] });
+    const periods = buildChargingPeriods({
+      startAt: at('10:00'),
+      stopAt: at('11:30'),
+      readings: [reading('10:00', 1000), reading('11:30', 12_250)],
+      states: [],
+    });
     expect(volumes(periods)).toEqual([[at('10:00'), { ENERGY: '11.25', TIME: '1.5' }]]);
   });
 
   it('a new period at every charging/parking change; energy spread over charging time only', () => {
     const periods = buildChargingPeriods({
-      startAt: at('10:00'), stopAt: at('12:00'),
+      startAt: at('10:00'),
+      stopAt: at('12:00'),
       readings: [reading('10:00', 0), reading('12:00', 12_000)],
-      states: [{ at: at('10:00'), charging: true }, { at: at('10:30'), charging: false }, { at: at('11:00'), charging: true }],
+      states: [
+        { at: at('10:00'), charging: true },
+        { at: at('10:30'), charging: false },
+        { at: at('11:00'), charging: true },
+      ],
     });
     // 1.5 h of charging between the two readings: 8 kWh/h.
     expect(volumes(periods)).toEqual([
@@ -31,16 +41,26 @@ describe('buildChargingPeriods', () => {
 
   it('interpolates linearly between readings and keeps exact hours to 10 decimals', () => {
     const periods = buildChargingPeriods({
-      startAt: at('10:00'), stopAt: at('11:00'),
+      startAt: at('10:00'),
+      stopAt: at('11:00'),
       readings: [reading('10:00', 0), reading('11:00', 1000)],
-      states: [{ at: at('10:00'), charging: true }, { at: at('10:20'), charging: false }, { at: at('10:40'), charging: true }],
+      states: [
+        { at: at('10:00'), charging: true },
+        { at: at('10:20'), charging: false },
+        { at: at('10:40'), charging: true },
+      ],
     });
-    expect(periods.map((p) => p.dimensions.map((d) => d.volume))).toEqual([['0.5', '0.3333333333'], ['0', '0.3333333333'], ['0.5', '0.3333333333']]);
+    expect(periods.map((p) => p.dimensions.map((d) => d.volume))).toEqual([
+      ['0.5', '0.3333333333'],
+      ['0', '0.3333333333'],
+      ['0.5', '0.3333333333'],
+    ]);
   });
 
   it('splits where sampled power or current changes and reports MIN/MAX_POWER and MIN/MAX_CURRENT', () => {
     const periods = buildChargingPeriods({
-      startAt: at('10:00'), stopAt: at('11:00'),
+      startAt: at('10:00'),
+      stopAt: at('11:00'),
       readings: [
         reading('10:00', 0, { powerW: 11_000, currentA: 48 }),
         reading('10:20', 3667, { powerW: 11_000, currentA: 48 }), // unchanged: no new period
@@ -57,8 +77,14 @@ describe('buildChargingPeriods', () => {
 
   it('treats a falling register as a meter reset and never yields negative energy', () => {
     const report = buildChargingPeriodsWithReport({
-      startAt: at('10:00'), stopAt: at('11:00'),
-      readings: [reading('10:00', 5000), reading('10:30', 9000, { powerW: 8000 }), reading('10:45', 200, { powerW: 4000 }), reading('11:00', 1200, { powerW: 4000 })],
+      startAt: at('10:00'),
+      stopAt: at('11:00'),
+      readings: [
+        reading('10:00', 5000),
+        reading('10:30', 9000, { powerW: 8000 }),
+        reading('10:45', 200, { powerW: 4000 }),
+        reading('11:00', 1200, { powerW: 4000 }),
+      ],
       states: [],
     });
     // 4000 Wh before the reset, 200 Wh from the new register up to 10:45, then 1000 Wh.
@@ -69,7 +95,8 @@ describe('buildChargingPeriods', () => {
 
   it('ignores readings outside the session, duplicates and input order', () => {
     const periods = buildChargingPeriods({
-      startAt: at('10:00'), stopAt: at('11:00'),
+      startAt: at('10:00'),
+      stopAt: at('11:00'),
       readings: [reading('11:00', 3000), reading('09:00', 0), reading('10:30', 2000), reading('10:00', 1000), reading('10:30', 2000), reading('12:00', 99_000)],
       states: [],
     });
@@ -78,9 +105,13 @@ describe('buildChargingPeriods', () => {
 
   it('never invents energy after the last reading and flags a missing stop reading', () => {
     const report = buildChargingPeriodsWithReport({
-      startAt: at('10:00'), stopAt: at('11:00'),
+      startAt: at('10:00'),
+      stopAt: at('11:00'),
       readings: [reading('10:00', 0), reading('10:30', 3000)],
-      states: [{ at: at('10:00'), charging: true }, { at: at('10:45'), charging: false }],
+      states: [
+        { at: at('10:00'), charging: true },
+        { at: at('10:45'), charging: false },
+      ],
     });
     expect(report.missingStopReading).toBe(true);
     expect(report.missingStartReading).toBe(false);
@@ -92,7 +123,12 @@ describe('buildChargingPeriods', () => {
 
   it('period energies sum exactly to the metered energy when interpolation does not terminate', () => {
     const toggles = ['10:00', '10:01', '10:02', '10:03', '10:04'].map((hhmm, i) => ({ at: at(hhmm), charging: i % 2 === 0 }));
-    const periods = buildChargingPeriods({ startAt: at('10:00'), stopAt: at('10:05'), readings: [reading('10:00', 0), reading('10:05', 1000)], states: toggles });
+    const periods = buildChargingPeriods({
+      startAt: at('10:00'),
+      stopAt: at('10:05'),
+      readings: [reading('10:00', 0), reading('10:05', 1000)],
+      states: toggles,
+    });
     const energies = periods.map((p) => p.dimensions.find((d) => d.type === 'ENERGY')!.volume as string);
     expect(energies[0]).toBe('0.333333333'); // a third of 1 kWh, to 9 decimals
     expect(energies.reduce((sum, kwh) => sum.plus(kwh), new Decimal(0)).toFixed()).toBe('1');
@@ -100,12 +136,14 @@ describe('buildChargingPeriods', () => {
 
   it('feeds the pricing engine: power tiers priced from sampled power', () => {
     const periods = buildChargingPeriods({
-      startAt: at('10:00'), stopAt: at('11:00'),
+      startAt: at('10:00'),
+      stopAt: at('11:00'),
       readings: [reading('10:00', 0, { powerW: 50_000 }), reading('10:30', 25_000, { powerW: 10_000 }), reading('11:00', 30_000)],
       states: [],
     });
     const tariff = {
-      id: 'hpc', currency: 'EUR',
+      id: 'hpc',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'ENERGY' as const, price: 0.59, step_size: 1 }], restrictions: { min_power: 22 } },
         { price_components: [{ type: 'ENERGY' as const, price: 0.39, step_size: 1 }] },

@@ -15,9 +15,17 @@ function session(periods: ChargingPeriod[], end: string, zone = 'Europe/London')
   return { start_date_time: periods[0].start_date_time, end_date_time: end, time_zone: zone, charging_periods: periods };
 }
 const charging = (start: string, kwh: number | string, extra: ChargingPeriod['dimensions'] = []): ChargingPeriod => ({
-  start_date_time: start, dimensions: [{ type: 'ENERGY', volume: kwh }, ...extra],
+  start_date_time: start,
+  dimensions: [{ type: 'ENERGY', volume: kwh }, ...extra],
 });
-const parking = (start: string): ChargingPeriod => ({ start_date_time: start, dimensions: [{ type: 'ENERGY', volume: 0 }, { type: 'TIME', volume: 0 }, { type: 'PARKING_TIME', volume: 1 }] });
+const parking = (start: string): ChargingPeriod => ({
+  start_date_time: start,
+  dimensions: [
+    { type: 'ENERGY', volume: 0 },
+    { type: 'TIME', volume: 0 },
+    { type: 'PARKING_TIME', volume: 1 },
+  ],
+});
 
 describe('tariffValidAt', () => {
   const old: Tariff = tariffOf([], { id: 'old', last_updated: '2024-01-01T00:00:00Z', end_date_time: '2025-07-01T00:00:00Z' });
@@ -39,7 +47,10 @@ describe('tariffValidAt', () => {
 describe('cost lines', () => {
   it('FLAT first with quantity "1", then one line per split period and dimension', () => {
     const tariff = tariffOf([
-      element([{ type: 'FLAT', price: 1, step_size: 0 }, { type: 'TIME', price: 2, step_size: 1 }]),
+      element([
+        { type: 'FLAT', price: 1, step_size: 0 },
+        { type: 'TIME', price: 2, step_size: 1 },
+      ]),
       element([{ type: 'ENERGY', price: 0.2, step_size: 1 }], { end_time: '17:00' }),
       element([{ type: 'ENERGY', price: 0.3, step_size: 1 }]),
     ]);
@@ -94,12 +105,18 @@ describe('step_size', () => {
   it('a whole metered quantity split at restriction boundaries stays whole (no extra step from interpolation residue)', () => {
     // 169614 Wh in one period split at 01:00 local (New York, the night clocks fall back): the two
     // interpolated pieces must sum back to 169614 Wh exactly, so step 1 adds nothing.
-    const byWh = tariffOf([element([{ type: 'ENERGY', price: '2.92', step_size: 1 }]), element([{ type: 'PARKING_TIME', price: 0, step_size: 1 }], { end_time: '01:00' })]);
+    const byWh = tariffOf([
+      element([{ type: 'ENERGY', price: '2.92', step_size: 1 }]),
+      element([{ type: 'PARKING_TIME', price: 0, step_size: 1 }], { end_time: '01:00' }),
+    ]);
     const result = priceSession(byWh, session([charging('2026-11-01T04:31:55Z', '169.614')], '2026-11-01T05:51:44Z', 'America/New_York'));
     expect(result.total_energy).toBe('169.614');
     expect(result.lines.some((l) => l.step_extra !== undefined)).toBe(false);
     // 2700 Wh split at a 60 s duration threshold, step 300 Wh: 2700 is already a multiple.
-    const by300 = tariffOf([element([{ type: 'ENERGY', price: '0.01', step_size: 300 }]), element([{ type: 'PARKING_TIME', price: 0, step_size: 1 }], { min_duration: 60 })]);
+    const by300 = tariffOf([
+      element([{ type: 'ENERGY', price: '0.01', step_size: 300 }]),
+      element([{ type: 'PARKING_TIME', price: 0, step_size: 1 }], { min_duration: 60 }),
+    ]);
     expect(priceSession(by300, session([charging('2026-01-01T00:00:00Z', '2.7')], '2026-01-01T00:23:09Z')).total_energy).toBe('2.7');
   });
 
@@ -109,7 +126,12 @@ describe('step_size', () => {
   });
 
   it('parking after charging: charging time exact, only parking rounded', () => {
-    const tariff = tariffOf([element([{ type: 'TIME', price: 60, step_size: 3600 }, { type: 'PARKING_TIME', price: 60, step_size: 600 }])]);
+    const tariff = tariffOf([
+      element([
+        { type: 'TIME', price: 60, step_size: 3600 },
+        { type: 'PARKING_TIME', price: 60, step_size: 600 },
+      ]),
+    ]);
     // 10 min charging (billed exactly: 10.00), 1 min parking (billed 10 min: 10.00).
     const result = priceSession(tariff, session([charging(at('10:00'), 1), parking(at('10:10'))], at('10:11')));
     expect([result.total_time_cost.excl_vat, result.total_parking_cost.excl_vat]).toEqual(['10.0000', '10.0000']);
@@ -127,7 +149,12 @@ describe('VAT, price limits and rounding', () => {
   });
 
   it('VAT per component: each dimension at its own rate', () => {
-    const tariff = tariffOf([element([{ type: 'ENERGY', price: 1, vat: 10, step_size: 1 }, { type: 'TIME', price: 1, vat: 25, step_size: 1 }])]);
+    const tariff = tariffOf([
+      element([
+        { type: 'ENERGY', price: 1, vat: 10, step_size: 1 },
+        { type: 'TIME', price: 1, vat: 25, step_size: 1 },
+      ]),
+    ]);
     expect(priceSession(tariff, session([charging(at('10:00'), 1)], at('11:00'))).total_cost).toEqual({ excl_vat: '2.00', incl_vat: '2.35' });
   });
 
@@ -137,7 +164,10 @@ describe('VAT, price limits and rounding', () => {
     expect(raised.total_cost).toEqual({ excl_vat: '1.00', incl_vat: '1.00' });
     expect(raised.price_limit_applied).toEqual({ excl_vat: 'MIN_PRICE', incl_vat: 'MIN_PRICE' });
     // 3.80 excl / 4.18 incl: only the total incl. VAT is below 4.
-    const onlyIncl = priceSession(tariffOf([element([{ type: 'ENERGY', price: 0.38, vat: 10, step_size: 1 }])], { min_price: { excl_vat: 4 } }), session([charging(at('10:00'), 10)], at('11:00')));
+    const onlyIncl = priceSession(
+      tariffOf([element([{ type: 'ENERGY', price: 0.38, vat: 10, step_size: 1 }])], { min_price: { excl_vat: 4 } }),
+      session([charging(at('10:00'), 10)], at('11:00')),
+    );
     expect(onlyIncl.total_cost).toEqual({ excl_vat: '4.00', incl_vat: '4.18' });
     const max = tariffOf([element([{ type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }])], { max_price: { excl_vat: 10 } });
     expect(priceSession(max, session([charging(at('10:00'), 38)], at('11:00'))).total_cost).toEqual({ excl_vat: '9.50', incl_vat: '10.00' });
@@ -152,7 +182,8 @@ describe('VAT, price limits and rounding', () => {
 
   it('rounds each session total once, half-up, to the currency minor unit', () => {
     const energy = (currency: string, price: number | string) =>
-      priceSession(tariffOf([element([{ type: 'ENERGY', price, step_size: 1 }])], { currency }), session([charging(at('10:00'), '10.5')], at('11:00'))).total_cost.excl_vat;
+      priceSession(tariffOf([element([{ type: 'ENERGY', price, step_size: 1 }])], { currency }), session([charging(at('10:00'), '10.5')], at('11:00')))
+        .total_cost.excl_vat;
     expect(energy('JPY', 35.5)).toBe('373'); // 372.75
     expect(energy('KWD', '0.0105')).toBe('0.110'); // 0.11025
     expect(energy('EUR', '0.001')).toBe('0.01'); // 0.0105
@@ -196,13 +227,31 @@ describe('restriction details', () => {
       element([{ type: 'ENERGY', price: 0.1, step_size: 1 }], { min_power: 11, max_power: 22 }),
       element([{ type: 'ENERGY', price: 0.5, step_size: 1 }]),
     ]);
-    const withPower = (kw: number) => priceSession(tariff, session([charging(at('10:00'), 1, [{ type: 'MAX_POWER', volume: kw }, { type: 'MIN_POWER', volume: kw }])], at('11:00'))).total_cost.excl_vat;
+    const withPower = (kw: number) =>
+      priceSession(
+        tariff,
+        session(
+          [
+            charging(at('10:00'), 1, [
+              { type: 'MAX_POWER', volume: kw },
+              { type: 'MIN_POWER', volume: kw },
+            ]),
+          ],
+          at('11:00'),
+        ),
+      ).total_cost.excl_vat;
     expect([withPower(10.99), withPower(11), withPower(21.99), withPower(22)]).toEqual(['0.50', '0.10', '0.10', '0.50']);
   });
 
   it('a kWh threshold crossed at a non-terminating instant splits energy exactly', () => {
     const tariff = tariffOf([
-      element([{ type: 'ENERGY', price: 1, step_size: 1 }, { type: 'TIME', price: 7, step_size: 0 }], { max_kwh: 1 }),
+      element(
+        [
+          { type: 'ENERGY', price: 1, step_size: 1 },
+          { type: 'TIME', price: 7, step_size: 0 },
+        ],
+        { max_kwh: 1 },
+      ),
       element([{ type: 'ENERGY', price: 0, step_size: 1 }]),
     ]);
     // 7 kWh in one hour: 1 kWh is reached after 1/7 h.
@@ -212,16 +261,31 @@ describe('restriction details', () => {
   });
 
   it('a period with energy 0, TIME 0 and PARKING_TIME is parking; parking-only elements price it', () => {
-    const tariff = tariffOf([element([{ type: 'TIME', price: 1, step_size: 1 }, { type: 'PARKING_TIME', price: 4, step_size: 1 }])]);
+    const tariff = tariffOf([
+      element([
+        { type: 'TIME', price: 1, step_size: 1 },
+        { type: 'PARKING_TIME', price: 4, step_size: 1 },
+      ]),
+    ]);
     const result = priceSession(tariff, session([charging(at('10:00'), 1), parking(at('11:00'))], at('11:30')));
     expect([result.total_time, result.total_parking_time, result.total_cost.excl_vat]).toEqual(['1', '0.5', '3.00']);
   });
 
   it('accepts unsorted periods and a session without periods (one charging period)', () => {
-    const tariff = tariffOf([element([{ type: 'FLAT', price: 1, step_size: 0 }, { type: 'TIME', price: 1, step_size: 1 }, { type: 'ENERGY', price: 1, step_size: 1 }])]);
+    const tariff = tariffOf([
+      element([
+        { type: 'FLAT', price: 1, step_size: 0 },
+        { type: 'TIME', price: 1, step_size: 1 },
+        { type: 'ENERGY', price: 1, step_size: 1 },
+      ]),
+    ]);
     const unsorted = session([charging(at('11:00'), 2), charging(at('10:00'), 1)], at('12:00'));
     unsorted.start_date_time = at('10:00');
-    expect(priceSession(tariff, unsorted).lines.filter((l) => l.dimension === 'ENERGY').map((l) => l.quantity)).toEqual(['1', '2']);
+    expect(
+      priceSession(tariff, unsorted)
+        .lines.filter((l) => l.dimension === 'ENERGY')
+        .map((l) => l.quantity),
+    ).toEqual(['1', '2']);
     const empty: PricingSession = { start_date_time: at('10:00'), end_date_time: at('11:00'), time_zone: 'Europe/London', charging_periods: [] };
     expect(priceSession(tariff, empty).total_cost.excl_vat).toBe('2.00');
   });
@@ -233,24 +297,30 @@ describe('ZoneClock (local time from cached offset changes)', () => {
   const to = Date.UTC(2026, 11, 31);
 
   it('agrees with Luxon in the IANA zone at any instant, DST nights included', () => {
-    fc.assert(fc.property(fc.constantFrom(...zones), fc.integer({ min: from, max: to }), (zone, ms) => {
-      const local = DateTime.fromMillis(ms, { zone });
-      const moment = new ZoneClock(zone, ms - 86_400_000, ms + 86_400_000).localMoment(ms);
-      expect(moment).toEqual({ date: local.toISODate(), minuteOfDay: local.hour * 60 + local.minute, weekday: local.toFormat('cccc').toUpperCase() });
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: from, max: to }), (zone, ms) => {
+        const local = DateTime.fromMillis(ms, { zone });
+        const moment = new ZoneClock(zone, ms - 86_400_000, ms + 86_400_000).localMoment(ms);
+        expect(moment).toEqual({ date: local.toISODate(), minuteOfDay: local.hour * 60 + local.minute, weekday: local.toFormat('cccc').toUpperCase() });
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('finds every instant where the local clock passes a wall time or jumps', () => {
-    fc.assert(fc.property(fc.constantFrom(...zones), fc.integer({ min: from, max: to }), fc.integer({ min: 0, max: 1439 }), (zone, start, wall) => {
-      const end = start + 3 * 86_400_000;
-      const boundaries = new ZoneClock(zone, start, end).wallClockBoundaries(start, end, [wall]);
-      // Walk minute by minute: the clock reaching `wall` must coincide with a boundary.
-      for (let ms = Math.ceil(start / 60_000) * 60_000 + 60_000; ms < end; ms += 60_000) {
-        const local = DateTime.fromMillis(ms, { zone });
-        const previous = DateTime.fromMillis(ms - 60_000, { zone });
-        const passes = local.hour * 60 + local.minute === wall && previous.hour * 60 + previous.minute !== wall;
-        if (passes) expect(boundaries).toContain(ms);
-      }
-    }), { numRuns: 30 });
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: from, max: to }), fc.integer({ min: 0, max: 1439 }), (zone, start, wall) => {
+        const end = start + 3 * 86_400_000;
+        const boundaries = new ZoneClock(zone, start, end).wallClockBoundaries(start, end, [wall]);
+        // Walk minute by minute: the clock reaching `wall` must coincide with a boundary.
+        for (let ms = Math.ceil(start / 60_000) * 60_000 + 60_000; ms < end; ms += 60_000) {
+          const local = DateTime.fromMillis(ms, { zone });
+          const previous = DateTime.fromMillis(ms - 60_000, { zone });
+          const passes = local.hour * 60 + local.minute === wall && previous.hour * 60 + previous.minute !== wall;
+          if (passes) expect(boundaries).toContain(ms);
+        }
+      }),
+      { numRuns: 30 },
+    );
   });
 });

@@ -13,7 +13,15 @@ function chargingSession(kwh: number | string, hours = 2, start = '2025-06-02T08
     start_date_time: start,
     end_date_time: end,
     time_zone,
-    charging_periods: [{ start_date_time: start, dimensions: [{ type: 'ENERGY', volume: kwh }, { type: 'TIME', volume: hours }] }],
+    charging_periods: [
+      {
+        start_date_time: start,
+        dimensions: [
+          { type: 'ENERGY', volume: kwh },
+          { type: 'TIME', volume: hours },
+        ],
+      },
+    ],
   };
 }
 
@@ -50,7 +58,10 @@ describe('reference worked vectors', () => {
 
   it('max_price 10.00 / 11.00 with start fee: 50 kWh costs 10.00 / 11.00, 30 kWh costs 8.00 / 8.85', () => {
     const tariff = {
-      id: '6', currency: 'EUR', max_price: { excl_vat: 10.0, incl_vat: 11.0 }, end_date_time: '2019-06-30T23:59:59Z',
+      id: '6',
+      currency: 'EUR',
+      max_price: { excl_vat: 10.0, incl_vat: 11.0 },
+      end_date_time: '2019-06-30T23:59:59Z',
       elements: [{ price_components: [startFee, energy025] }],
     };
     expect(totals(quote(tariff, chargingSession(50)))).toEqual(['10.00', '11.00']);
@@ -66,13 +77,29 @@ describe('reference worked vectors', () => {
 
   it('TIME 3.00/h step 60 + PARKING_TIME 5.00/h step 300: 150 min + 42 min costs 11.25 / 12.75, 45 min parking billed', () => {
     const tariff = {
-      id: '13', currency: 'EUR',
-      elements: [{ price_components: [{ type: 'TIME', price: 3.0, vat: 10.0, step_size: 60 }, { type: 'PARKING_TIME', price: 5.0, vat: 20.0, step_size: 300 }] }],
+      id: '13',
+      currency: 'EUR',
+      elements: [
+        {
+          price_components: [
+            { type: 'TIME', price: 3.0, vat: 10.0, step_size: 60 },
+            { type: 'PARKING_TIME', price: 5.0, vat: 20.0, step_size: 300 },
+          ],
+        },
+      ],
     };
     const session = {
-      start_date_time: '2025-06-02T08:00:00Z', end_date_time: '2025-06-02T11:12:00Z', time_zone: 'Europe/Berlin',
+      start_date_time: '2025-06-02T08:00:00Z',
+      end_date_time: '2025-06-02T11:12:00Z',
+      time_zone: 'Europe/Berlin',
       charging_periods: [
-        { start_date_time: '2025-06-02T08:00:00Z', dimensions: [{ type: 'ENERGY', volume: 30 }, { type: 'TIME', volume: 2.5 }] },
+        {
+          start_date_time: '2025-06-02T08:00:00Z',
+          dimensions: [
+            { type: 'ENERGY', volume: 30 },
+            { type: 'TIME', volume: 2.5 },
+          ],
+        },
         { start_date_time: '2025-06-02T10:30:00Z', dimensions: [{ type: 'PARKING_TIME', volume: 0.7 }] },
       ],
     };
@@ -104,7 +131,8 @@ describe('reference worked vectors', () => {
 
   describe('ENERGY 0.20/kWh before 17:00, 0.27/kWh after, step 500 Wh: 4.3 kWh before + 1.1 kWh after', () => {
     const tariff = {
-      id: 'evening', currency: 'EUR',
+      id: 'evening',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'ENERGY', price: 0.2, step_size: 500 }], restrictions: { end_time: '17:00' } },
         { price_components: [{ type: 'ENERGY', price: 0.27, step_size: 500 }] },
@@ -114,10 +142,24 @@ describe('reference worked vectors', () => {
     it('rounds the total to 5.5 kWh and bills the extra 0.1 kWh after 17:00', () => {
       // 17:00 in Berlin in June is 15:00 UTC.
       const session = {
-        start_date_time: '2025-06-02T13:00:00Z', end_date_time: '2025-06-02T16:00:00Z', time_zone: 'Europe/Berlin',
+        start_date_time: '2025-06-02T13:00:00Z',
+        end_date_time: '2025-06-02T16:00:00Z',
+        time_zone: 'Europe/Berlin',
         charging_periods: [
-          { start_date_time: '2025-06-02T13:00:00Z', dimensions: [{ type: 'ENERGY', volume: 4.3 }, { type: 'TIME', volume: 2 }] },
-          { start_date_time: '2025-06-02T15:00:00Z', dimensions: [{ type: 'ENERGY', volume: 1.1 }, { type: 'TIME', volume: 1 }] },
+          {
+            start_date_time: '2025-06-02T13:00:00Z',
+            dimensions: [
+              { type: 'ENERGY', volume: 4.3 },
+              { type: 'TIME', volume: 2 },
+            ],
+          },
+          {
+            start_date_time: '2025-06-02T15:00:00Z',
+            dimensions: [
+              { type: 'ENERGY', volume: 1.1 },
+              { type: 'TIME', volume: 1 },
+            ],
+          },
         ],
       };
       const result = quote(tariff, session);
@@ -133,11 +175,24 @@ describe('reference worked vectors', () => {
 
     it('splits one coarse period at 17:00 local, energy interpolated linearly (43 min before, 11 min after)', () => {
       const session = {
-        start_date_time: '2025-06-02T14:17:00Z', end_date_time: '2025-06-02T15:11:00Z', time_zone: 'Europe/Berlin',
-        charging_periods: [{ start_date_time: '2025-06-02T14:17:00Z', dimensions: [{ type: 'ENERGY', volume: 5.4 }, { type: 'TIME', volume: 0.9 }] }],
+        start_date_time: '2025-06-02T14:17:00Z',
+        end_date_time: '2025-06-02T15:11:00Z',
+        time_zone: 'Europe/Berlin',
+        charging_periods: [
+          {
+            start_date_time: '2025-06-02T14:17:00Z',
+            dimensions: [
+              { type: 'ENERGY', volume: 5.4 },
+              { type: 'TIME', volume: 0.9 },
+            ],
+          },
+        ],
       };
       const result = quote(tariff, session);
-      expect(result.lines.map((l) => [l.quantity, l.unit_price])).toEqual([['4.3', '0.2'], ['1.2', '0.27']]);
+      expect(result.lines.map((l) => [l.quantity, l.unit_price])).toEqual([
+        ['4.3', '0.2'],
+        ['1.2', '0.27'],
+      ]);
       expect(totals(result)).toEqual(['1.18', '1.18']);
     });
   });
@@ -145,7 +200,8 @@ describe('reference worked vectors', () => {
 
 describe('step_size across tariff elements (OCPI tariff_14)', () => {
   const tariff = {
-    id: '14', currency: 'EUR',
+    id: '14',
+    currency: 'EUR',
     elements: [
       { price_components: [{ type: 'TIME', price: 1.2, step_size: 1800 }], restrictions: { end_time: '17:00' } },
       { price_components: [{ type: 'TIME', price: 2.4, step_size: 900 }], restrictions: { start_time: '17:00' } },
@@ -156,17 +212,24 @@ describe('step_size across tariff elements (OCPI tariff_14)', () => {
 
   it('16:35 + 35 min charging: 25 min at 1.20, total rounded by the last step (15 min) to 45 min: 1.30', () => {
     const session = {
-      start_date_time: utc('16:35'), end_date_time: utc('17:10'), time_zone: 'Europe/London',
+      start_date_time: utc('16:35'),
+      end_date_time: utc('17:10'),
+      time_zone: 'Europe/London',
       charging_periods: [{ start_date_time: utc('16:35'), dimensions: [{ type: 'TIME', volume: '0.5833333333' }] }],
     };
     const result = quote(tariff, session);
     expect(totals(result)).toEqual(['1.30', '1.30']);
-    expect(result.lines.map((l) => [l.unit_price, l.quantity])).toEqual([['1.2', '0.4166666667'], ['2.4', '0.3333333333']]);
+    expect(result.lines.map((l) => [l.unit_price, l.quantity])).toEqual([
+      ['1.2', '0.4166666667'],
+      ['2.4', '0.3333333333'],
+    ]);
   });
 
   it('19:55 + 10 min charging + 2 min free parking after 20:00: charging time is rounded to 15 min: 0.60', () => {
     const session = {
-      start_date_time: utc('19:55'), end_date_time: utc('20:07'), time_zone: 'Europe/London',
+      start_date_time: utc('19:55'),
+      end_date_time: utc('20:07'),
+      time_zone: 'Europe/London',
       charging_periods: [
         { start_date_time: utc('19:55'), dimensions: [{ type: 'TIME', volume: '0.1666666667' }] },
         { start_date_time: utc('20:05'), dimensions: [{ type: 'PARKING_TIME', volume: '0.0333333333' }] },
@@ -179,7 +242,9 @@ describe('step_size across tariff elements (OCPI tariff_14)', () => {
     // The spec prose for this example says 0.50 (it rounds charging time and absorbs the parking);
     // the reference's rule 6 bills charging time exactly when it is followed by parking.
     const session = {
-      start_date_time: utc('16:55'), end_date_time: utc('17:07'), time_zone: 'Europe/London',
+      start_date_time: utc('16:55'),
+      end_date_time: utc('17:07'),
+      time_zone: 'Europe/London',
       charging_periods: [
         { start_date_time: utc('16:55'), dimensions: [{ type: 'TIME', volume: '0.1666666667' }] },
         { start_date_time: utc('17:05'), dimensions: [{ type: 'PARKING_TIME', volume: '0.0333333333' }] },
@@ -195,7 +260,8 @@ describe('step_size across tariff elements (OCPI tariff_14)', () => {
 describe('restrictions', () => {
   it('time window wrapping midnight (22:00-06:00), evaluated in local time', () => {
     const tariff = {
-      id: 'night', currency: 'EUR',
+      id: 'night',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'ENERGY', price: 0.1, step_size: 1 }], restrictions: { start_time: '22:00', end_time: '06:00' } },
         { price_components: [{ type: 'ENERGY', price: 0.3, step_size: 1 }] },
@@ -213,7 +279,8 @@ describe('restrictions', () => {
 
   it('"00:00" as end_time means the end of the day', () => {
     const tariff = {
-      id: 'evening', currency: 'EUR',
+      id: 'evening',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'TIME', price: 4, step_size: 1 }], restrictions: { start_time: '18:00', end_time: '00:00' } },
         { price_components: [{ type: 'TIME', price: 1, step_size: 1 }] },
@@ -225,7 +292,8 @@ describe('restrictions', () => {
 
   it('day_of_week in local time: Sunday 22:00 to Monday 02:00 Berlin is half weekend, half weekday', () => {
     const tariff = {
-      id: 'weekend', currency: 'EUR',
+      id: 'weekend',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'ENERGY', price: 0.2, step_size: 1 }], restrictions: { day_of_week: ['SATURDAY', 'SUNDAY'] } },
         { price_components: [{ type: 'ENERGY', price: 0.4, step_size: 1 }] },
@@ -238,7 +306,8 @@ describe('restrictions', () => {
 
   it('start_date inclusive / end_date exclusive, as local dates', () => {
     const tariff = {
-      id: 'promo', currency: 'EUR',
+      id: 'promo',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'ENERGY', price: 0, step_size: 1 }], restrictions: { start_date: '2025-06-02', end_date: '2025-06-03' } },
         { price_components: [{ type: 'ENERGY', price: 0.5, step_size: 1 }] },
@@ -250,7 +319,8 @@ describe('restrictions', () => {
 
   it('kWh tiers: min_kwh inclusive, max_kwh exclusive, on energy charged so far, splitting inside a period', () => {
     const tariff = {
-      id: 'tiers', currency: 'EUR',
+      id: 'tiers',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'ENERGY', price: 0.3, step_size: 1 }], restrictions: { max_kwh: 10 } },
         { price_components: [{ type: 'ENERGY', price: 0.2, step_size: 1 }], restrictions: { min_kwh: 10, max_kwh: 20 } },
@@ -268,7 +338,8 @@ describe('restrictions', () => {
 
   it('kWh threshold also switches TIME prices, splitting charging time at the crossing instant', () => {
     const tariff = {
-      id: 'after-10-kwh', currency: 'EUR',
+      id: 'after-10-kwh',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'TIME', price: 3, step_size: 1 }], restrictions: { min_kwh: 10 } },
         { price_components: [{ type: 'TIME', price: 1, step_size: 1 }] },
@@ -280,7 +351,8 @@ describe('restrictions', () => {
 
   it('duration (OCPI max_duration example): first 30 min free, then 0.25/kWh, 0.40/kWh after 60 min: 0.30', () => {
     const tariff = {
-      id: 'supermarket', currency: 'EUR',
+      id: 'supermarket',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'ENERGY', price: 0, step_size: 1 }], restrictions: { max_duration: 1800 } },
         { price_components: [{ type: 'ENERGY', price: 0.25, step_size: 1 }], restrictions: { max_duration: 3600 } },
@@ -288,10 +360,24 @@ describe('restrictions', () => {
       ],
     };
     const session = {
-      start_date_time: '2025-06-02T08:00:00Z', end_date_time: '2025-06-02T08:40:00Z', time_zone: 'Europe/Berlin',
+      start_date_time: '2025-06-02T08:00:00Z',
+      end_date_time: '2025-06-02T08:40:00Z',
+      time_zone: 'Europe/Berlin',
       charging_periods: [
-        { start_date_time: '2025-06-02T08:00:00Z', dimensions: [{ type: 'ENERGY', volume: 5 }, { type: 'TIME', volume: 0.5 }] },
-        { start_date_time: '2025-06-02T08:30:00Z', dimensions: [{ type: 'ENERGY', volume: 1.2 }, { type: 'TIME', volume: '0.1666666667' }] },
+        {
+          start_date_time: '2025-06-02T08:00:00Z',
+          dimensions: [
+            { type: 'ENERGY', volume: 5 },
+            { type: 'TIME', volume: 0.5 },
+          ],
+        },
+        {
+          start_date_time: '2025-06-02T08:30:00Z',
+          dimensions: [
+            { type: 'ENERGY', volume: 1.2 },
+            { type: 'TIME', volume: '0.1666666667' },
+          ],
+        },
       ],
     };
     expect(totals(quote(tariff, session))).toEqual(['0.30', '0.30']);
@@ -301,7 +387,8 @@ describe('restrictions', () => {
 
   it('power tiers (OCPI max_power example): 1 kWh at 6 kW, 40 kWh at 48 kW, 0.5 kWh at 4 kW: 20.30', () => {
     const tariff = {
-      id: 'power', currency: 'EUR',
+      id: 'power',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'ENERGY', price: 0.2, step_size: 1 }], restrictions: { max_power: 16 } },
         { price_components: [{ type: 'ENERGY', price: 0.35, step_size: 1 }], restrictions: { max_power: 32 } },
@@ -310,10 +397,17 @@ describe('restrictions', () => {
     };
     const period = (start: string, kwh: number, hours: string, kw: number) => ({
       start_date_time: start,
-      dimensions: [{ type: 'ENERGY', volume: kwh }, { type: 'TIME', volume: hours }, { type: 'MIN_POWER', volume: kw }, { type: 'MAX_POWER', volume: kw }],
+      dimensions: [
+        { type: 'ENERGY', volume: kwh },
+        { type: 'TIME', volume: hours },
+        { type: 'MIN_POWER', volume: kw },
+        { type: 'MAX_POWER', volume: kw },
+      ],
     });
     const session = {
-      start_date_time: '2025-06-02T08:00:00Z', end_date_time: '2025-06-02T09:07:30Z', time_zone: 'Europe/Berlin',
+      start_date_time: '2025-06-02T08:00:00Z',
+      end_date_time: '2025-06-02T09:07:30Z',
+      time_zone: 'Europe/Berlin',
       charging_periods: [
         period('2025-06-02T08:00:00Z', 1, '0.1666666667', 6),
         period('2025-06-02T08:10:00Z', 40, '0.8333333333', 48),
@@ -327,17 +421,32 @@ describe('restrictions', () => {
 
   it('current tiers use the summed current (CURRENT dimension); max_current is exclusive', () => {
     const tariff = {
-      id: 'current', currency: 'EUR',
+      id: 'current',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'TIME', price: 1, step_size: 1 }], restrictions: { max_current: 32 } },
         { price_components: [{ type: 'TIME', price: 2, step_size: 1 }] },
       ],
     };
     const session = {
-      start_date_time: '2025-06-02T08:00:00Z', end_date_time: '2025-06-02T10:00:00Z', time_zone: 'Europe/Berlin',
+      start_date_time: '2025-06-02T08:00:00Z',
+      end_date_time: '2025-06-02T10:00:00Z',
+      time_zone: 'Europe/Berlin',
       charging_periods: [
-        { start_date_time: '2025-06-02T08:00:00Z', dimensions: [{ type: 'TIME', volume: 1 }, { type: 'CURRENT', volume: 16 }] },
-        { start_date_time: '2025-06-02T09:00:00Z', dimensions: [{ type: 'TIME', volume: 1 }, { type: 'CURRENT', volume: 32 }] },
+        {
+          start_date_time: '2025-06-02T08:00:00Z',
+          dimensions: [
+            { type: 'TIME', volume: 1 },
+            { type: 'CURRENT', volume: 16 },
+          ],
+        },
+        {
+          start_date_time: '2025-06-02T09:00:00Z',
+          dimensions: [
+            { type: 'TIME', volume: 1 },
+            { type: 'CURRENT', volume: 32 },
+          ],
+        },
       ],
     };
     expect(quote(tariff, session).total_cost.excl_vat).toBe('3.00');
@@ -345,36 +454,69 @@ describe('restrictions', () => {
 
   it('reservation (OCPI tariff_16): 2.00 fee + 5.00/h step 5 min, 13 min reserved, then 20 kWh: 8.75 / 10.00', () => {
     const tariff = {
-      id: '16', currency: 'EUR',
+      id: '16',
+      currency: 'EUR',
       elements: [
-        { price_components: [{ type: 'FLAT', price: 2, vat: 20, step_size: 1 }, { type: 'TIME', price: 5, vat: 20, step_size: 300 }], restrictions: { reservation: 'RESERVATION' } },
-        { price_components: [{ type: 'FLAT', price: 0.5, vat: 20, step_size: 1 }, { type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }] },
+        {
+          price_components: [
+            { type: 'FLAT', price: 2, vat: 20, step_size: 1 },
+            { type: 'TIME', price: 5, vat: 20, step_size: 300 },
+          ],
+          restrictions: { reservation: 'RESERVATION' },
+        },
+        {
+          price_components: [
+            { type: 'FLAT', price: 0.5, vat: 20, step_size: 1 },
+            { type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 },
+          ],
+        },
       ],
     };
     const session = {
-      start_date_time: '2025-06-02T08:00:00Z', end_date_time: '2025-06-02T10:13:00Z', time_zone: 'Europe/Berlin', reservation: 'RESERVATION',
+      start_date_time: '2025-06-02T08:00:00Z',
+      end_date_time: '2025-06-02T10:13:00Z',
+      time_zone: 'Europe/Berlin',
+      reservation: 'RESERVATION',
       charging_periods: [
         { start_date_time: '2025-06-02T08:00:00Z', dimensions: [{ type: 'RESERVATION_TIME', volume: '0.2166666667' }] },
-        { start_date_time: '2025-06-02T08:13:00Z', dimensions: [{ type: 'ENERGY', volume: 20 }, { type: 'TIME', volume: 2 }] },
+        {
+          start_date_time: '2025-06-02T08:13:00Z',
+          dimensions: [
+            { type: 'ENERGY', volume: 20 },
+            { type: 'TIME', volume: 2 },
+          ],
+        },
       ],
     };
     const result = quote(tariff, session);
     expect(totals(result)).toEqual(['8.75', '10.00']);
     expect(result.total_reservation_cost).toEqual({ excl_vat: '3.2500', incl_vat: '3.9000' });
-    expect(result.lines.filter((l) => l.reservation).map((l) => [l.dimension, l.quantity])).toEqual([['FLAT', '1'], ['TIME', '0.25']]);
+    expect(result.lines.filter((l) => l.reservation).map((l) => [l.dimension, l.quantity])).toEqual([
+      ['FLAT', '1'],
+      ['TIME', '0.25'],
+    ]);
   });
 
   it('expired reservation (OCPI tariff_17): 1 h reserved, no charging: 6.00 / 7.20, no start fee', () => {
     const tariff = {
-      id: '17', currency: 'EUR',
+      id: '17',
+      currency: 'EUR',
       elements: [
         { price_components: [{ type: 'FLAT', price: 4, vat: 20, step_size: 1 }], restrictions: { reservation: 'RESERVATION_EXPIRES' } },
         { price_components: [{ type: 'TIME', price: 2, vat: 20, step_size: 600 }], restrictions: { reservation: 'RESERVATION' } },
-        { price_components: [{ type: 'FLAT', price: 0.5, vat: 20, step_size: 1 }, { type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }] },
+        {
+          price_components: [
+            { type: 'FLAT', price: 0.5, vat: 20, step_size: 1 },
+            { type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 },
+          ],
+        },
       ],
     };
     const session = {
-      start_date_time: '2025-06-02T08:00:00Z', end_date_time: '2025-06-02T09:00:00Z', time_zone: 'Europe/Berlin', reservation: 'RESERVATION_EXPIRES',
+      start_date_time: '2025-06-02T08:00:00Z',
+      end_date_time: '2025-06-02T09:00:00Z',
+      time_zone: 'Europe/Berlin',
+      reservation: 'RESERVATION_EXPIRES',
       charging_periods: [{ start_date_time: '2025-06-02T08:00:00Z', dimensions: [{ type: 'RESERVATION_TIME', volume: 1 }] }],
     };
     const result = quote(tariff, session);
@@ -385,7 +527,8 @@ describe('restrictions', () => {
 
 describe('daylight saving time nights', () => {
   const timeTariff = (cheap: { start_time: string; end_time: string }) => ({
-    id: 'tod', currency: 'EUR',
+    id: 'tod',
+    currency: 'EUR',
     elements: [
       { price_components: [{ type: 'TIME', price: 1, step_size: 1 }], restrictions: cheap },
       { price_components: [{ type: 'TIME', price: 2, step_size: 1 }] },
@@ -416,7 +559,8 @@ describe('daylight saving time nights', () => {
 
   it('America/New_York spring forward (2025-03-09): off-peak 22:00-02:30 wraps midnight and loses 02:00-02:30', () => {
     const tariff = {
-      id: 'ny', currency: 'USD',
+      id: 'ny',
+      currency: 'USD',
       elements: [
         { price_components: [{ type: 'ENERGY', price: 0.1, step_size: 1 }], restrictions: { start_time: '22:00', end_time: '02:30' } },
         { price_components: [{ type: 'ENERGY', price: 0.3, step_size: 1 }] },
@@ -433,7 +577,8 @@ describe('daylight saving time nights', () => {
 
   it('America/New_York fall back (2025-11-02): 01:00-02:00 happens twice and is peak both times', () => {
     const tariff = {
-      id: 'ny-peak', currency: 'USD',
+      id: 'ny-peak',
+      currency: 'USD',
       elements: [
         { price_components: [{ type: 'TIME', price: 3, step_size: 1 }], restrictions: { start_time: '01:00', end_time: '02:00' } },
         { price_components: [{ type: 'TIME', price: 1, step_size: 1 }] },
@@ -479,19 +624,29 @@ describe('input validation', () => {
   it('rejects periods out of order, a gap at the start, and TIME that disagrees with the clock', () => {
     const session = chargingSession(1, 2);
     const second = { start_date_time: '2025-06-02T07:00:00Z', dimensions: [{ type: 'TIME', volume: 1 }] };
-    expect(fieldOf(() => quote(tariff, { ...session, charging_periods: [...session.charging_periods, second] }))[0])
-      .toBe('session.charging_periods[1].start_date_time');
+    expect(fieldOf(() => quote(tariff, { ...session, charging_periods: [...session.charging_periods, second] }))[0]).toBe(
+      'session.charging_periods[1].start_date_time',
+    );
     expect(fieldOf(() => quote(tariff, { ...session, start_date_time: '2025-06-02T07:00:00Z' }))[0]).toBe('session.charging_periods[0].start_date_time');
-    const [field, message] = fieldOf(() => quote(tariff, {
-      ...session, charging_periods: [{ start_date_time: session.start_date_time, dimensions: [{ type: 'TIME', volume: 1.5 }] }],
-    }));
+    const [field, message] = fieldOf(() =>
+      quote(tariff, {
+        ...session,
+        charging_periods: [{ start_date_time: session.start_date_time, dimensions: [{ type: 'TIME', volume: 1.5 }] }],
+      }),
+    );
     expect(field).toBe('session.charging_periods[0].dimensions[0].volume');
     expect(message).toContain("does not match the period's length of 7200 s");
   });
 
   it('rejects a period that is both charging and parking, and a missing dimension volume', () => {
     const session = chargingSession(1, 1);
-    const both = { start_date_time: session.start_date_time, dimensions: [{ type: 'TIME', volume: 1 }, { type: 'PARKING_TIME', volume: 1 }] };
+    const both = {
+      start_date_time: session.start_date_time,
+      dimensions: [
+        { type: 'TIME', volume: 1 },
+        { type: 'PARKING_TIME', volume: 1 },
+      ],
+    };
     expect(fieldOf(() => quote(tariff, { ...session, charging_periods: [both] }))[0]).toBe('session.charging_periods[0].dimensions');
     const noVolume = { start_date_time: session.start_date_time, dimensions: [{ type: 'ENERGY' }] };
     expect(fieldOf(() => quote(tariff, { ...session, charging_periods: [noVolume] }))).toEqual([
@@ -512,7 +667,11 @@ describe('runQuoteCommand (chargebench quote)', () => {
     const out = { stdout: '', stderr: '' };
     return { out, io: { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } } };
   };
-  const tariffPath = write('tariff.json', { id: '8', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }] }] });
+  const tariffPath = write('tariff.json', {
+    id: '8',
+    currency: 'EUR',
+    elements: [{ price_components: [{ type: 'ENERGY', price: 0.25, vat: 10, step_size: 1 }] }],
+  });
   const sessionPath = write('session.json', chargingSession(20));
 
   it('prints the cost breakdown and exits 0', () => {

@@ -66,11 +66,7 @@ async function openOffline(htmlPath: string): Promise<{ page: Page; blocked: str
     if (m.type() === 'error') errors.push(m.text());
   });
   await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
-  await page.waitForFunction(
-    (ids: string[]) => ids.every((id) => document.getElementById(id)?.getAttribute('data-drawn')),
-    CHART_IDS,
-    { timeout: 10_000 },
-  );
+  await page.waitForFunction((ids: string[]) => ids.every((id) => document.getElementById(id)?.getAttribute('data-drawn')), CHART_IDS, { timeout: 10_000 });
   return { page, blocked, errors };
 }
 

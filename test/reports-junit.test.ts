@@ -91,7 +91,7 @@ function nasty(): Summary {
   s.scenario = 'tariff <night> & "DST"';
   s.checks = [
     { name: 'every session billed once', passed: true, detail: '' },
-    { name: 'bills <match> & "agree"', passed: false, detail: 'ENERGY expected 4.2500 billed 4.0000; it\'s <wrong> & bad\u0001' },
+    { name: 'bills <match> & "agree"', passed: false, detail: "ENERGY expected 4.2500 billed 4.0000; it's <wrong> & bad\u0001" },
   ];
   s.thresholds = [
     { metric: 'latency.StartTransaction', expression: 'p(99)<200', passed: true, actual: 12.5 },

@@ -57,7 +57,11 @@ function shard(index: number, count: number, over: Omit<Partial<RunResult>, 'sum
     shard: { index, count },
     fleetChargers: 5 * count,
     summary: summaryOf({ ...summary, shard: { index, count } }),
-    histograms: { unit: 'us', latency: { StartTransaction: histogramOf(values ?? [1000 * index]) }, serviceTime: { StartTransaction: histogramOf(values ?? [500]) } },
+    histograms: {
+      unit: 'us',
+      latency: { StartTransaction: histogramOf(values ?? [1000 * index]) },
+      serviceTime: { StartTransaction: histogramOf(values ?? [500]) },
+    },
     counters: { calls: 100, callErrors: 0, timeouts: 0, transactions: 3 },
     timeline: [],
     errorsByKind: {},
@@ -128,7 +132,14 @@ describe('report merge', () => {
 
   it('takes the most starved shard for threads waiting for a core (shards may run on different machines)', () => {
     const res = (fleet: number, backend: number | null) => ({
-      resources: { fleetCpuMicrosPerCall: 10, backendCpuMicrosPerCall: null, fleetCpuMicros: 1000, backendCpuMicros: null, fleetThreadsWaitingForCpu: fleet, backendThreadsWaitingForCpu: backend },
+      resources: {
+        fleetCpuMicrosPerCall: 10,
+        backendCpuMicrosPerCall: null,
+        fleetCpuMicros: 1000,
+        backendCpuMicros: null,
+        fleetThreadsWaitingForCpu: fleet,
+        backendThreadsWaitingForCpu: backend,
+      },
     });
     const s = mergeRunResults([shard(1, 2, { summary: res(0.12, null) }), shard(2, 2, { summary: res(0.41, null) })]).summary;
     expect(s.resources.fleetThreadsWaitingForCpu).toBe(0.41);
@@ -199,6 +210,10 @@ describe('shard options', () => {
   it('deals chargers round-robin: every charger in exactly one shard', () => {
     const ids = Array.from({ length: 10 }, (_, k) => k);
     const slices = [1, 2, 3].map((index) => sliceForShard(ids, { index, count: 3 }));
-    expect(slices).toEqual([[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]);
+    expect(slices).toEqual([
+      [0, 3, 6, 9],
+      [1, 4, 7],
+      [2, 5, 8],
+    ]);
   });
 });

@@ -34,7 +34,7 @@ describe('report.html as text', () => {
     report.summary.checks[0].detail = '<img src=x onerror=alert(1)>';
     const html = renderHtmlReport(report);
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
-    expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'");
+    expect(html).toContain('Content-Security-Policy" content="default-src \'none\'');
     expect(html).toMatch(/Chart\.js v4/); // the UMD banner
     const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1];
     expect(data).not.toContain('<');

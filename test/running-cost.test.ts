@@ -223,8 +223,15 @@ describe('running cost disabled', () => {
 
 describe('price text', () => {
   const base: Tariff = { id: 't', currency: 'EUR', elements: [] };
-  it('prefers the tariff\'s own English text', () => {
-    const t: Tariff = { ...base, tariff_alt_text: [{ language: 'de', text: 'Preis' }, { language: 'en', text: 'Price' }], elements: TARIFF.elements };
+  it("prefers the tariff's own English text", () => {
+    const t: Tariff = {
+      ...base,
+      tariff_alt_text: [
+        { language: 'de', text: 'Preis' },
+        { language: 'en', text: 'Price' },
+      ],
+      elements: TARIFF.elements,
+    };
     expect(tariffPriceText(t)).toBe('Price');
   });
   it('prices incl. VAT; no VAT named when none applies; idle time; restrictions noted; free', () => {
@@ -233,7 +240,12 @@ describe('price text', () => {
         ...base,
         currency: 'USD',
         elements: [
-          { price_components: [{ type: 'ENERGY', price: '0.45', step_size: 1 }, { type: 'PARKING_TIME', price: '6', step_size: 60 }] },
+          {
+            price_components: [
+              { type: 'ENERGY', price: '0.45', step_size: 1 },
+              { type: 'PARKING_TIME', price: '6', step_size: 60 },
+            ],
+          },
           { price_components: [{ type: 'ENERGY', price: '0.30', step_size: 1 }], restrictions: { start_time: '22:00', end_time: '06:00' } },
         ],
       }),

@@ -23,7 +23,14 @@ const problems = (behaviour: unknown): string => {
 
 describe('scenario chargers.behaviour', () => {
   it('accepts every field and passes them on to the fleet', () => {
-    const behaviour = { registerDecimals: 2, statusTimestamps: false, crashesPerChargerPerHour: 0.5, crashAtMinutes: [0, 20.5, 59], crashShare: 0.3, crashRebootSec: 120 };
+    const behaviour = {
+      registerDecimals: 2,
+      statusTimestamps: false,
+      crashesPerChargerPerHour: 0.5,
+      crashAtMinutes: [0, 20.5, 59],
+      crashShare: 0.3,
+      crashRebootSec: 120,
+    };
     expect(problems(behaviour)).toBe('');
     const scenario = parseScenario(withBehaviour(behaviour), 'test');
     expect(fleetConfigFor(scenario, 'ws://127.0.0.1:1/ocpp').chargerBehaviour).toEqual(behaviour);
@@ -37,7 +44,9 @@ describe('scenario chargers.behaviour', () => {
     expect(problems({ registerDecimals: 4 })).toMatch(/chargers\.behaviour\.registerDecimals: must be 0\.\.3/);
     expect(problems({ registerDecimals: -1 })).toMatch(/chargers\.behaviour\.registerDecimals: must be 0\.\.3/);
     expect(problems({ registerDecimals: 1.5 })).toMatch(/chargers\.behaviour\.registerDecimals: write a whole number of decimals, 0\.\.3/);
-    expect(problems({ registerDecimals: '2' })).toMatch(/chargers\.behaviour\.registerDecimals: give the decimals of the register readings, a whole number 0\.\.3/);
+    expect(problems({ registerDecimals: '2' })).toMatch(
+      /chargers\.behaviour\.registerDecimals: give the decimals of the register readings, a whole number 0\.\.3/,
+    );
     expect(problems({ statusTimestamps: 'no' })).toMatch(/chargers\.behaviour\.statusTimestamps: write true \(the default\) or false/);
     expect(problems({ crashesPerChargerPerHour: -1 })).toMatch(/chargers\.behaviour\.crashesPerChargerPerHour: must be >= 0/);
     expect(problems({ crashAtMinutes: 20 })).toMatch(/chargers\.behaviour\.crashAtMinutes: give simulated minutes after sim\.start as a list/);

@@ -63,7 +63,10 @@ describe('sharded runs merge into the whole run', () => {
 
     // Each shard held and reconciled only its own chargers.
     expect(shards.map((s) => s.summary.chargers)).toEqual([10, 10]);
-    expect(shards.map((s) => s.summary.shard)).toEqual([{ index: 1, count: 2 }, { index: 2, count: 2 }]);
+    expect(shards.map((s) => s.summary.shard)).toEqual([
+      { index: 1, count: 2 },
+      { index: 2, count: 2 },
+    ]);
     for (const [k, s] of shards.entries()) {
       const own = new Set(s.reconciliation.map((r) => Number(r.chargerId.slice(-4)) % 2));
       expect(own, `shard ${k + 1}`).toEqual(new Set([(k + 1) % 2]));

@@ -113,7 +113,9 @@ const secOf = (iso: string) => Date.parse(iso) / 1000;
 const REGISTER = 'Energy.Active.Import.Register';
 
 /** Every energy register value the CSMS received: MeterValues and StopTransaction.transactionData. */
-function registerReadings(log: Logged[]): Array<{ identity: string; connectorId: number | null; transactionId?: number; action: string; mv: MeterValue; value: string }> {
+function registerReadings(
+  log: Logged[],
+): Array<{ identity: string; connectorId: number | null; transactionId?: number; action: string; mv: MeterValue; value: string }> {
   const out: ReturnType<typeof registerReadings> = [];
   for (const e of log) {
     const mvs: MeterValue[] = e.action === 'MeterValues' ? e.params.meterValue : e.action === 'StopTransaction' ? (e.params.transactionData ?? []) : [];
@@ -121,7 +123,14 @@ function registerReadings(log: Logged[]): Array<{ identity: string; connectorId:
       for (const sv of mv.sampledValue) {
         if ((sv.measurand ?? REGISTER) !== REGISTER) continue;
         expect(sv.unit).toBe('Wh');
-        out.push({ identity: e.identity, connectorId: e.params.connectorId ?? null, transactionId: e.params.transactionId, action: e.action, mv, value: sv.value });
+        out.push({
+          identity: e.identity,
+          connectorId: e.params.connectorId ?? null,
+          transactionId: e.params.transactionId,
+          action: e.action,
+          mv,
+          value: sv.value,
+        });
       }
     }
   }
@@ -199,7 +208,9 @@ describe('chargerBehaviour.registerDecimals', () => {
       const exact = exactRegister(r.truth, SEED);
       const readings = registerReadings(c.log);
       const contexts = new Set(readings.map((x) => x.mv.sampledValue[0].context));
-      expect([...contexts].sort()).toEqual(shape === 'full' ? ['Sample.Periodic', 'Transaction.Begin', 'Transaction.End', 'Trigger'] : ['Sample.Periodic', 'Transaction.End', 'Trigger']);
+      expect([...contexts].sort()).toEqual(
+        shape === 'full' ? ['Sample.Periodic', 'Transaction.Begin', 'Transaction.End', 'Trigger'] : ['Sample.Periodic', 'Transaction.End', 'Trigger'],
+      );
       if (shape === 'minimal') expect(readings.some((x) => x.action === 'StopTransaction')).toBe(true);
       for (const x of readings) {
         expect(x.value).toMatch(/^\d+\.\d\d$/);
@@ -256,7 +267,9 @@ describe('chargerBehaviour.registerDecimals', () => {
       return { result, log: c.log };
     };
     const none = await runOf({});
-    const explicit = await runOf({ chargerBehaviour: { registerDecimals: 0, statusTimestamps: true, crashesPerChargerPerHour: 0, crashAtMinutes: [], crashShare: 1, crashRebootSec: 60 } });
+    const explicit = await runOf({
+      chargerBehaviour: { registerDecimals: 0, statusTimestamps: true, crashesPerChargerPerHour: 0, crashAtMinutes: [], crashShare: 1, crashRebootSec: 60 },
+    });
     expect(explicit.result.truth.map(untilTx)).toEqual(none.result.truth.map(untilTx));
     const start = fleetConfig('').simStart;
     expect(framesOf(explicit.log, start)).toEqual(framesOf(none.log, start));

@@ -184,7 +184,10 @@ describe('chargerBehaviour crash', () => {
       expect(boots).toHaveLength(2);
       expect(boots[1].i).toBeGreaterThan(closed.i);
       // After the reboot: the BootNotification, then connector 0 and every connector Available.
-      const after = own.filter((x) => x.i > boots[1].i).slice(0, 3).map((x) => [x.e.action, x.e.params.connectorId, x.e.params.status]);
+      const after = own
+        .filter((x) => x.i > boots[1].i)
+        .slice(0, 3)
+        .map((x) => [x.e.action, x.e.params.connectorId, x.e.params.status]);
       expect(after).toEqual([
         ['StatusNotification', 0, 'Available'],
         ['StatusNotification', 1, 'Available'],
@@ -218,7 +221,10 @@ describe('chargerBehaviour crash', () => {
     // that is lost at once, with its meter from its planned start and a reading at the crash.
     const c = (csms = await startCsms({ answerDelayMs: 150 }));
     const r = await runFleet(
-      fleetConfig(c.url, { chargers: fleetConfig('').chargers.concat([{ id: 'CR5', connectors: 2, maxPowerW: 22_000 }]), chargerBehaviour: { crashAtMinutes: [8, 14, 22] } }),
+      fleetConfig(c.url, {
+        chargers: fleetConfig('').chargers.concat([{ id: 'CR5', connectors: 2, maxPowerW: 22_000 }]),
+        chargerBehaviour: { crashAtMinutes: [8, 14, 22] },
+      }),
     );
     expect(r.errors).toEqual({});
     expect(r.counters.crashes).toBe(15);
@@ -307,7 +313,8 @@ describe('chargerBehaviour crashesPerChargerPerHour and crashShare', () => {
 
   it('crashShare: at each instant of crashAtMinutes only the chargers of a seeded draw crash, the same ones every run', async () => {
     const ids = Array.from({ length: 8 }, (_, i) => `SH${i + 1}`);
-    const config = (url: string) => fleetConfig(url, { chargers: ids.map((id) => ({ id, connectors: 1, maxPowerW: 22_000 })), chargerBehaviour: { crashAtMinutes: [10], crashShare: 0.5 } });
+    const config = (url: string) =>
+      fleetConfig(url, { chargers: ids.map((id) => ({ id, connectors: 1, maxPowerW: 22_000 })), chargerBehaviour: { crashAtMinutes: [10], crashShare: 0.5 } });
     const dropped = (log: Logged[]) => [...new Set(log.filter((e) => e.action === '#closed').map((e) => e.identity))].sort();
     const c = (csms = await startCsms());
     const r = await runFleet(config(c.url));

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ocpp16 } from '../sim/dialect-ocpp16.js';
-import {
-  CALL,
-  CALLERROR,
-  CALLRESULT,
-  decodeFrame,
-  encodeCall,
-  encodeCallError,
-  encodeCallResult,
-  FrameError,
-} from '../ocpp-j/index.js';
+import { CALL, CALLERROR, CALLRESULT, decodeFrame, encodeCall, encodeCallError, encodeCallResult, FrameError } from '../ocpp-j/index.js';
 import { schemaValidator, SchemaValidator } from '../ocpp-j/index.js';
 
 describe('OCPP-J framing', () => {
@@ -97,7 +88,15 @@ describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
   it('writes the energy register with 0..3 decimals, truncated from the joules; a status without timestamp', () => {
     const ts = '2025-03-30T00:59:59.000Z';
     const register = (registerJ: number, registerDecimals: number, closing = false) => {
-      const sample = { timestamp: ts, registerJ, registerDecimals, powerW: 7400, socPct: 61, context: 'Sample.Periodic' as const, measurands: ['Energy.Active.Import.Register', 'Power.Active.Import', 'SoC'] as const };
+      const sample = {
+        timestamp: ts,
+        registerJ,
+        registerDecimals,
+        powerW: 7400,
+        socPct: 61,
+        context: 'Sample.Periodic' as const,
+        measurands: ['Energy.Active.Import.Register', 'Power.Active.Import', 'SoC'] as const,
+      };
       const m = closing ? ocpp16.stopTransaction('42', 'TOKEN1', Math.floor(registerJ / 3600), ts, 'Local', sample) : ocpp16.meterValues(1, '42', sample);
       expect(v.validate(m.action, 'req', m.payload), m.action).toBeNull();
       const mv = (closing ? m.payload.transactionData : m.payload.meterValue) as Array<{ sampledValue: Array<{ value: string; measurand: string }> }>;
@@ -128,15 +127,11 @@ describe('schema validation (ocpp-rpc 1.6 schemas)', () => {
   });
 
   it('rejects bad payloads with OCPP 1.6 error codes', () => {
-    expect(v.validate('StartTransaction', 'req', { connectorId: 1, idTag: 'A', timestamp: '2025-01-01T00:00:00Z' })?.code).toBe(
-      'OccurenceConstraintViolation',
-    );
+    expect(v.validate('StartTransaction', 'req', { connectorId: 1, idTag: 'A', timestamp: '2025-01-01T00:00:00Z' })?.code).toBe('OccurenceConstraintViolation');
     expect(v.validate('StartTransaction', 'req', { connectorId: '1', idTag: 'A', meterStart: 0, timestamp: '2025-01-01T00:00:00Z' })?.code).toBe(
       'TypeConstraintViolation',
     );
-    expect(v.validate('StatusNotification', 'req', { connectorId: 1, errorCode: 'NoError', status: 'Sleeping' })?.code).toBe(
-      'PropertyConstraintViolation',
-    );
+    expect(v.validate('StatusNotification', 'req', { connectorId: 1, errorCode: 'NoError', status: 'Sleeping' })?.code).toBe('PropertyConstraintViolation');
     expect(v.validate('StartTransaction', 'req', { connectorId: 1, idTag: 'A', meterStart: 0, timestamp: 'yesterday' })).not.toBeNull();
     expect(v.validate('NoSuchAction', 'req', {})?.code).toBe('NotImplemented');
     expect(v.hasAction('RemoteStartTransaction')).toBe(true);

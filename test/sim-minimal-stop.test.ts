@@ -114,10 +114,7 @@ function minimalFleet(url: string, o: { ids: string[]; speed: number; sampleSec:
 }
 
 /** The fleet of minimalFleet without the bound on the session length, in either transaction shape. */
-function fleetConfig(
-  url: string,
-  o: { ids: string[]; speed: number; sampleSec: number; dwellMinutes: number; shape: 'full' | 'minimal' },
-): FleetConfig {
+function fleetConfig(url: string, o: { ids: string[]; speed: number; sampleSec: number; dwellMinutes: number; shape: 'full' | 'minimal' }): FleetConfig {
   return {
     targetUrl: url,
     chargers: o.ids.map((id) => ({ id, connectors: 1, maxPowerW: 22_000 })),

@@ -62,8 +62,15 @@ function digitsAt(text: string, from: number, count: number): number {
 function parseUtcFast(text: string): number | undefined {
   const length = text.length;
   if (length !== 20 && length !== 24) return undefined;
-  if (text.charCodeAt(length - 1) !== 90 /* Z */ || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84
-    || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  if (
+    text.charCodeAt(length - 1) !== 90 /* Z */ ||
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  )
+    return undefined;
   const year = digitsAt(text, 0, 4);
   const month = digitsAt(text, 5, 2);
   const day = digitsAt(text, 8, 2);
@@ -233,15 +240,17 @@ const changesByZoneYears = new Map<string, { initialOffset: number; changes: rea
 const utcYear = (ms: number) => new Date(ms).getUTCFullYear();
 
 /** The last zone and years a clock was made for: the next session is most often in the same years. */
-let lastZoneYears: {
-  zone: string;
-  /** Where instants of the first and of the last year begin and end (end exclusive). */
-  firstFrom: number;
-  firstTo: number;
-  lastFrom: number;
-  lastTo: number;
-  years: { initialOffset: number; changes: readonly OffsetChange[] };
-} | undefined;
+let lastZoneYears:
+  | {
+      zone: string;
+      /** Where instants of the first and of the last year begin and end (end exclusive). */
+      firstFrom: number;
+      firstTo: number;
+      lastFrom: number;
+      lastTo: number;
+      years: { initialOffset: number; changes: readonly OffsetChange[] };
+    }
+  | undefined;
 
 /** zoneYears() for the UTC years of two instants. */
 function zoneYearsAround(zone: string, fromMs: number, toMs: number): { initialOffset: number; changes: readonly OffsetChange[] } {
@@ -357,8 +366,14 @@ export class ZoneClock {
     const offsets = new Set([this.offsetAt(this.fromMs), ...this.changes.filter((c) => c.at > this.fromMs && c.at < this.toMs).map((c) => c.offset)]);
     const fromOffset = this.offsetAt(fromMs);
     const toOffset = this.offsetAt(toMs);
-    if (inArithmeticRange(fromMs) && inArithmeticRange(toMs) && wholeOffset(fromOffset) && wholeOffset(toOffset) && [...offsets].every(wholeOffset)
-      && wallMinutes.every(Number.isFinite)) {
+    if (
+      inArithmeticRange(fromMs) &&
+      inArithmeticRange(toMs) &&
+      wholeOffset(fromOffset) &&
+      wholeOffset(toOffset) &&
+      [...offsets].every(wholeOffset) &&
+      wallMinutes.every(Number.isFinite)
+    ) {
       // Days are local days in the offset at fromMs, from the day before to the day after the one
       // of toMs (in its offset); a wall time on a day is that day's local midnight plus the
       // minutes, minus each offset. Luxon has no wall time for minutes outside 0..1440 or not whole

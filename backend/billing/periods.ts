@@ -79,19 +79,27 @@ function cleanReadings(readings: MeterReading[], startMs: number, stopMs: number
       currentA: reading.currentA === undefined ? undefined : toDec(reading.currentA),
     };
     const known = byInstant.get(ms);
-    byInstant.set(ms, known === undefined ? next : {
+    byInstant.set(
       ms,
-      register: known.register.wh.gte(next.register.wh) ? known.register : next.register,
-      powerW: next.powerW ?? known.powerW,
-      currentA: next.currentA ?? known.currentA,
-    });
+      known === undefined
+        ? next
+        : {
+            ms,
+            register: known.register.wh.gte(next.register.wh) ? known.register : next.register,
+            powerW: next.powerW ?? known.powerW,
+            currentA: next.currentA ?? known.currentA,
+          },
+    );
   }
   return [...byInstant.values()].sort((a, b) => a.ms - b.ms);
 }
 
 /** Charging/parking as spans covering [start, stop]; no state reported means charging throughout. */
 function stateSpans(states: StateChange[], startMs: number, stopMs: number): StateSpan[] {
-  const sorted = states.map((s) => ({ ms: parseInstantMs(s.at), charging: s.charging })).filter((s) => !Number.isNaN(s.ms)).sort((a, b) => a.ms - b.ms);
+  const sorted = states
+    .map((s) => ({ ms: parseInstantMs(s.at), charging: s.charging }))
+    .filter((s) => !Number.isNaN(s.ms))
+    .sort((a, b) => a.ms - b.ms);
   let charging = sorted[0]?.charging ?? true;
   for (const state of sorted) if (state.ms <= startMs) charging = state.charging;
   const spans: StateSpan[] = [{ fromMs: startMs, toMs: stopMs, charging }];
@@ -106,9 +114,7 @@ function stateSpans(states: StateChange[], startMs: number, stopMs: number): Sta
 }
 
 function chargingMsBetween(spans: StateSpan[], fromMs: number, toMs: number): number {
-  return spans
-    .filter((span) => span.charging)
-    .reduce((total, span) => total + Math.max(0, Math.min(span.toMs, toMs) - Math.max(span.fromMs, fromMs)), 0);
+  return spans.filter((span) => span.charging).reduce((total, span) => total + Math.max(0, Math.min(span.toMs, toMs) - Math.max(span.fromMs, fromMs)), 0);
 }
 
 /** Session energy (Wh) metered up to each reading, by the register rules of registers.ts. */
@@ -146,9 +152,7 @@ export function buildChargingPeriodsWithReport(input: PeriodInput): ChargingPeri
     const to = readings[after];
     const delta = energyWh[after].minus(energyWh[after - 1]);
     const chargingTotal = chargingMsBetween(spans, from.ms, to.ms);
-    const share = chargingTotal > 0
-      ? new Dec(chargingMsBetween(spans, from.ms, ms)).div(chargingTotal)
-      : new Dec(ms - from.ms).div(to.ms - from.ms);
+    const share = chargingTotal > 0 ? new Dec(chargingMsBetween(spans, from.ms, ms)).div(chargingTotal) : new Dec(ms - from.ms).div(to.ms - from.ms);
     return energyWh[after - 1].plus(delta.mul(share));
   };
 
@@ -158,8 +162,8 @@ export function buildChargingPeriodsWithReport(input: PeriodInput): ChargingPeri
   let power: Dec | undefined;
   let current: Dec | undefined;
   for (const reading of readings) {
-    const changed = (reading.powerW !== undefined && !(power?.eq(reading.powerW) ?? false))
-      || (reading.currentA !== undefined && !(current?.eq(reading.currentA) ?? false));
+    const changed =
+      (reading.powerW !== undefined && !(power?.eq(reading.powerW) ?? false)) || (reading.currentA !== undefined && !(current?.eq(reading.currentA) ?? false));
     power = reading.powerW ?? power;
     current = reading.currentA ?? current;
     levelAt.set(reading.ms, { powerW: power, currentA: current });
@@ -167,7 +171,7 @@ export function buildChargingPeriodsWithReport(input: PeriodInput): ChargingPeri
   }
   const levelFrom = (ms: number) => {
     const before = lastReadingAtOrBefore(ms);
-    return before === -1 ? {} : levelAt.get(readings[before].ms) ?? {};
+    return before === -1 ? {} : (levelAt.get(readings[before].ms) ?? {});
   };
 
   const boundaries = cuts.size === 0 ? [startMs, stopMs] : [startMs, ...[...cuts].sort((a, b) => a - b), stopMs];

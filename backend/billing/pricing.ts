@@ -18,11 +18,16 @@
 import { currencyMinorUnits, Dec, fourDecimals, plainDecimal, plainHours, quotientFixed, roundToMinorUnit, roundUpToStep, tariffDec } from './money.js';
 import { isoInstant, parseInstantMs, ZoneClock, type LocalMoment } from './local-time.js';
 import { compileRestrictions, restrictionsHold, splitPointsOf, type CompiledRestrictions, type RestrictionContext } from './restrictions.js';
-import {
-  msCmp, msDec, msFloor, msIsZero, msMinus, msOf, msToNumber, splitSession, type Ms, type Piece, type PieceKind,
-} from './session-pieces.js';
+import { msCmp, msDec, msFloor, msIsZero, msMinus, msOf, msToNumber, splitSession, type Ms, type Piece, type PieceKind } from './session-pieces.js';
 import type {
-  CostBreakdown, CostLine, Decimalish, Price, PriceComponent, PricingSession, ReservationRestrictionType, Tariff,
+  CostBreakdown,
+  CostLine,
+  Decimalish,
+  Price,
+  PriceComponent,
+  PricingSession,
+  ReservationRestrictionType,
+  Tariff,
   TariffDimensionType,
 } from './ocpi.js';
 
@@ -67,7 +72,12 @@ const DIMENSIONS_OF: Record<PieceKind, Bucket[]> = {
 };
 
 const COMPONENT_TYPE_OF: Record<Bucket, TariffDimensionType> = {
-  ENERGY: 'ENERGY', TIME: 'TIME', PARKING_TIME: 'PARKING_TIME', RESERVATION_TIME: 'TIME', FLAT: 'FLAT', RESERVATION_FLAT: 'FLAT',
+  ENERGY: 'ENERGY',
+  TIME: 'TIME',
+  PARKING_TIME: 'PARKING_TIME',
+  RESERVATION_TIME: 'TIME',
+  FLAT: 'FLAT',
+  RESERVATION_FLAT: 'FLAT',
 };
 
 const isTimeBucket = (bucket: Bucket) => bucket === 'TIME' || bucket === 'PARKING_TIME' || bucket === 'RESERVATION_TIME';
@@ -188,8 +198,11 @@ function joinIdenticallyPriced(priced: PricedPiece[]): PricedPiece[] {
   for (const current of priced) {
     const previous = joined[joined.length - 1];
     const buckets = DIMENSIONS_OF[current.piece.kind];
-    if (previous && previous.piece.periodIndex === current.piece.periodIndex
-      && buckets.every((b) => sameSelection(previous.selections[b], current.selections[b]))) {
+    if (
+      previous &&
+      previous.piece.periodIndex === current.piece.periodIndex &&
+      buckets.every((b) => sameSelection(previous.selections[b], current.selections[b]))
+    ) {
       previous.piece = { ...previous.piece, endMs: current.piece.endMs, energyKwh: previous.piece.energyKwh.plus(current.piece.energyKwh) };
     } else {
       joined.push({ piece: { ...current.piece }, selections: current.selections });
@@ -229,8 +242,8 @@ function wholeStepExtra(total: number, step: number): number | undefined {
 function applyStepSizes(lines: DraftLine[], pieces: Piece[]): void {
   let lastChargingEnd: Ms | undefined;
   for (const piece of pieces) if (piece.kind === 'CHARGING') lastChargingEnd = piece.endMs;
-  const parkingAfterCharging = lastChargingEnd !== undefined
-    && lines.some((line) => line.bucket === 'PARKING_TIME' && msCmp(line.startMs, lastChargingEnd) >= 0);
+  const parkingAfterCharging =
+    lastChargingEnd !== undefined && lines.some((line) => line.bucket === 'PARKING_TIME' && msCmp(line.startMs, lastChargingEnd) >= 0);
   const rounded: Bucket[] = ['ENERGY', 'PARKING_TIME', 'RESERVATION_TIME', ...(parkingAfterCharging ? [] : ['TIME' as const])];
   for (const bucket of rounded) {
     let last: DraftLine | undefined;
@@ -269,7 +282,8 @@ function applyStepSizes(lines: DraftLine[], pieces: Piece[]): void {
     // Time in milliseconds: whole milliseconds and a whole number of seconds per step need no decimals.
     let total: Ms = 0;
     for (const line of lines) if (line.bucket === bucket) total = addMs(total, line.quantity);
-    const extraMs = typeof total === 'number' && Number.isSafeInteger(step) && Number.isSafeInteger(step * 1000) ? wholeStepExtra(total, step * 1000) : undefined;
+    const extraMs =
+      typeof total === 'number' && Number.isSafeInteger(step) && Number.isSafeInteger(step * 1000) ? wholeStepExtra(total, step * 1000) : undefined;
     if (extraMs !== undefined) {
       last.stepExtra = extraMs;
       last.quantity = addMs(last.quantity, extraMs);
@@ -301,9 +315,7 @@ function scaledCost(line: DraftLine, component: CompiledComponent): LineCost {
     }
     return component.flat;
   }
-  const excl = line.bucket === 'ENERGY' || isFlatBucket(line.bucket)
-    ? (line.quantity as Dec).mul(MS_PER_HOUR).mul(price)
-    : msDec(line.quantity).mul(price);
+  const excl = line.bucket === 'ENERGY' || isFlatBucket(line.bucket) ? (line.quantity as Dec).mul(MS_PER_HOUR).mul(price) : msDec(line.quantity).mul(price);
   return { excl, incl: inclFactor === undefined ? excl : excl.mul(inclFactor) };
 }
 
@@ -396,7 +408,12 @@ export function priceSession(tariff: Tariff, session: PricingSession): CostBreak
   });
 
   const flatLines = [
-    ...flatFee(run, 'FLAT', candidatesFor.CHARGING, pieces.filter((p) => p.kind !== 'RESERVATION')),
+    ...flatFee(
+      run,
+      'FLAT',
+      candidatesFor.CHARGING,
+      pieces.filter((p) => p.kind !== 'RESERVATION'),
+    ),
     ...(reservation ? flatFee(run, 'RESERVATION_FLAT', candidatesFor.RESERVATION, reservationFeePieces(pieces, sessionStartMs)) : []),
   ];
   const timedLines: DraftLine[] = [];
@@ -440,9 +457,13 @@ export function priceSession(tariff: Tariff, session: PricingSession): CostBreak
   };
   // Without price limits the totals are only to be rounded: straight from the sums.
   const bounded = tariff.min_price || tariff.max_price ? applyPriceLimits(allExcl.div(MS_PER_HOUR), allIncl.div(MS_PER_HOUR), tariff) : undefined;
-  const totalCost = () => (bounded
-    ? { excl_vat: roundToMinorUnit(bounded.excl, tariff.currency), incl_vat: roundToMinorUnit(bounded.incl, tariff.currency) }
-    : { excl_vat: quotientFixed(allExcl, MS_PER_HOUR_NUMBER, currencyMinorUnits(tariff.currency)), incl_vat: quotientFixed(allIncl, MS_PER_HOUR_NUMBER, currencyMinorUnits(tariff.currency)) });
+  const totalCost = () =>
+    bounded
+      ? { excl_vat: roundToMinorUnit(bounded.excl, tariff.currency), incl_vat: roundToMinorUnit(bounded.incl, tariff.currency) }
+      : {
+          excl_vat: quotientFixed(allExcl, MS_PER_HOUR_NUMBER, currencyMinorUnits(tariff.currency)),
+          incl_vat: quotientFixed(allIncl, MS_PER_HOUR_NUMBER, currencyMinorUnits(tariff.currency)),
+        };
 
   // Session quantities: everything measured (free stretches included) plus step_size extras.
   const measuredTime = (kind: PieceKind, bucket: Bucket): Ms => {

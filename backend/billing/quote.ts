@@ -22,8 +22,19 @@ export class QuoteInputError extends Error {
 export const QUOTE_INVALID_INPUT_EXIT_CODE = 2;
 
 const CDR_DIMENSION_TYPES: CdrDimensionType[] = [
-  'CURRENT', 'ENERGY', 'ENERGY_EXPORT', 'ENERGY_IMPORT', 'MAX_CURRENT', 'MIN_CURRENT', 'MAX_POWER', 'MIN_POWER',
-  'PARKING_TIME', 'POWER', 'RESERVATION_TIME', 'STATE_OF_CHARGE', 'TIME',
+  'CURRENT',
+  'ENERGY',
+  'ENERGY_EXPORT',
+  'ENERGY_IMPORT',
+  'MAX_CURRENT',
+  'MIN_CURRENT',
+  'MAX_POWER',
+  'MIN_POWER',
+  'PARKING_TIME',
+  'POWER',
+  'RESERVATION_TIME',
+  'STATE_OF_CHARGE',
+  'TIME',
 ];
 /** A period's hours may be rounded to 0.0005 h (1.8 s) and still agree with its clock length. */
 const TIME_VOLUME_TOLERANCE_SECONDS = 1.8;
@@ -43,7 +54,8 @@ export function validateQuoteSession(sessionJson: unknown): PricingSession {
   const endMs = parseInstantMs(session.instant('end_date_time'));
   if (endMs < startMs) session.error('end_date_time', 'must not be earlier than start_date_time');
   const zone = session.string('time_zone', { expected: 'an IANA time zone like "Europe/Berlin"' });
-  if (!isValidTimeZone(zone)) session.error('time_zone', `unknown IANA time zone ${JSON.stringify(zone)}; use a name like "Europe/Berlin" or "America/New_York"`);
+  if (!isValidTimeZone(zone))
+    session.error('time_zone', `unknown IANA time zone ${JSON.stringify(zone)}; use a name like "Europe/Berlin" or "America/New_York"`);
   if (session.has('reservation')) session.oneOf('reservation', ['RESERVATION', 'RESERVATION_EXPIRES']);
 
   const periods = session.array('charging_periods', { nonEmpty: true });
@@ -51,8 +63,10 @@ export function validateQuoteSession(sessionJson: unknown): PricingSession {
   // Order first: a period's length (for the TIME check) is only meaningful once the order is right.
   periods.forEach((raw, i) => {
     const period = session.item('charging_periods', i, raw);
-    if (i === 0 && starts[0] !== startMs) period.error('start_date_time', 'the first period must start at the session start_date_time (periods cover the session without gaps)');
-    if (i > 0 && starts[i] <= starts[i - 1]) period.error('start_date_time', `must be later than charging_periods[${i - 1}].start_date_time (periods are in time order)`);
+    if (i === 0 && starts[0] !== startMs)
+      period.error('start_date_time', 'the first period must start at the session start_date_time (periods cover the session without gaps)');
+    if (i > 0 && starts[i] <= starts[i - 1])
+      period.error('start_date_time', `must be later than charging_periods[${i - 1}].start_date_time (periods are in time order)`);
     if (starts[i] >= endMs && endMs > startMs) period.error('start_date_time', 'must be before the session end_date_time');
   });
   periods.forEach((raw, i) => {
@@ -75,8 +89,11 @@ function readDimensions(period: FieldReader, lengthSeconds: number): void {
     if (type === 'TIME' || type === 'PARKING_TIME' || type === 'RESERVATION_TIME') {
       const seconds = toDec(volume).mul(3600);
       if (seconds.minus(lengthSeconds).abs().gt(TIME_VOLUME_TOLERANCE_SECONDS)) {
-        dimension.error('volume', `${type} of ${volume} h (${seconds.toDecimalPlaces(1).toFixed()} s) does not match the period's length of ${lengthSeconds} s `
-          + '(from its start_date_time to the next period\'s, or to the session end); time is billed by the clock');
+        dimension.error(
+          'volume',
+          `${type} of ${volume} h (${seconds.toDecimalPlaces(1).toFixed()} s) does not match the period's length of ${lengthSeconds} s ` +
+            "(from its start_date_time to the next period's, or to the session end); time is billed by the clock",
+        );
       }
     }
   });

@@ -116,8 +116,8 @@ export function splitPointsOf(tariff: Tariff): SplitPoints {
   const seconds = new Set<number>();
   for (const { restrictions: r } of tariff.elements) {
     if (!r) continue;
-    const hasCalendar = r.start_time !== undefined || r.end_time !== undefined || r.start_date !== undefined
-      || r.end_date !== undefined || (r.day_of_week?.length ?? 0) > 0;
+    const hasCalendar =
+      r.start_time !== undefined || r.end_time !== undefined || r.start_date !== undefined || r.end_date !== undefined || (r.day_of_week?.length ?? 0) > 0;
     if (hasCalendar) minutes.add(0); // dates and weekdays change at local midnight
     for (const time of [r.start_time, r.end_time]) if (time !== undefined) minutes.add(wallMinutes(time));
     for (const limit of [r.min_kwh, r.max_kwh]) if (limit !== undefined) kwh.set(tariffDec(limit).toString(), tariffDec(limit));

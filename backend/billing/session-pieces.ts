@@ -133,11 +133,9 @@ function measuredRange(volumes: Volumes, point: CdrDimensionType, min: CdrDimens
 export function normalisePeriods(session: PricingSession): NormalisedPeriod[] {
   const sessionStart = parseInstantMs(session.start_date_time);
   const sessionEnd = Math.max(sessionStart, parseInstantMs(session.end_date_time));
-  const source: ChargingPeriod[] = session.charging_periods.length > 0
-    ? session.charging_periods
-    : [{ start_date_time: session.start_date_time, dimensions: [] }]; // no detail: one charging period
-  const sorted = source
-    .map((period) => ({ period, startMs: Math.min(Math.max(parseInstantMs(period.start_date_time), sessionStart), sessionEnd) }));
+  const source: ChargingPeriod[] =
+    session.charging_periods.length > 0 ? session.charging_periods : [{ start_date_time: session.start_date_time, dimensions: [] }]; // no detail: one charging period
+  const sorted = source.map((period) => ({ period, startMs: Math.min(Math.max(parseInstantMs(period.start_date_time), sessionStart), sessionEnd) }));
   if (sorted.length > 1) sorted.sort((a, b) => a.startMs - b.startMs);
   return sorted.map(({ period, startMs }, index) => {
     const volumes = new Volumes(period.dimensions);
@@ -164,9 +162,7 @@ export function splitSession(session: PricingSession, splitPoints: SplitPoints, 
   const sessionStart = parseInstantMs(session.start_date_time);
   const periods = normalisePeriods(session);
   const sessionEnd = periods.length > 0 ? periods[periods.length - 1].endMs : sessionStart;
-  const calendarCuts = splitPoints.wallMinutes.length > 0
-    ? clock.wallClockBoundaries(sessionStart, sessionEnd, splitPoints.wallMinutes)
-    : [];
+  const calendarCuts = splitPoints.wallMinutes.length > 0 ? clock.wallClockBoundaries(sessionStart, sessionEnd, splitPoints.wallMinutes) : [];
   const durationCuts = splitPoints.durationThresholdsSeconds.map((seconds) => sessionStart + seconds * 1000);
   const anyCuts = calendarCuts.length > 0 || durationCuts.length > 0 || splitPoints.kwhThresholds.length > 0;
 

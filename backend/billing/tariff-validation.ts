@@ -63,7 +63,8 @@ export class FieldReader {
     const value = this.json[key];
     if (typeof value !== 'string' || value.length === 0) this.error(key, `expected ${options.expected ?? 'a non-empty string'}, got ${describe(value)}`);
     if (options.maxLength !== undefined && value.length > options.maxLength) this.error(key, `at most ${options.maxLength} characters, got ${value.length}`);
-    if (options.pattern && !options.pattern.test(value)) this.error(key, `expected ${options.expected ?? options.pattern.source}, got ${JSON.stringify(value)}`);
+    if (options.pattern && !options.pattern.test(value))
+      this.error(key, `expected ${options.expected ?? options.pattern.source}, got ${JSON.stringify(value)}`);
     return value;
   }
 
@@ -82,7 +83,8 @@ export class FieldReader {
 
   integer(key: string, { min = 0 }: { min?: number } = {}): number {
     const value = this.json[key];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) this.error(key, `expected a whole number of at least ${min}, got ${describe(value)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+      this.error(key, `expected a whole number of at least ${min}, got ${describe(value)}`);
     return value;
   }
 
@@ -147,8 +149,11 @@ export function readTariff(tariff: FieldReader): Tariff {
   if (tariff.has('min_price') && tariff.has('max_price')) checkPriceOrder(tariff);
   tariff.array('elements', { nonEmpty: true }).forEach((element, i) => readElement(tariff.item('elements', i, element)));
   for (const key of ['start_date_time', 'end_date_time', 'last_updated']) if (tariff.has(key)) tariff.instant(key);
-  if (tariff.has('start_date_time') && tariff.has('end_date_time')
-    && parseInstantMs(tariff.raw('end_date_time') as string) <= parseInstantMs(tariff.raw('start_date_time') as string)) {
+  if (
+    tariff.has('start_date_time') &&
+    tariff.has('end_date_time') &&
+    parseInstantMs(tariff.raw('end_date_time') as string) <= parseInstantMs(tariff.raw('start_date_time') as string)
+  ) {
     tariff.error('end_date_time', 'must be later than start_date_time');
   }
   return withoutNulls(tariff.data()) as unknown as Tariff;
@@ -158,7 +163,11 @@ export function readTariff(tariff: FieldReader): Tariff {
 export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }
 
 function readPrice(price: FieldReader): void {
@@ -199,7 +208,8 @@ function readElement(element: FieldReader): void {
 }
 
 function readRestrictions(r: FieldReader): void {
-  for (const key of ['start_time', 'end_time']) if (r.has(key)) r.string(key, { pattern: TIME_OF_DAY, expected: '"HH:MM" in 24-hour local time, e.g. "07:30"' });
+  for (const key of ['start_time', 'end_time'])
+    if (r.has(key)) r.string(key, { pattern: TIME_OF_DAY, expected: '"HH:MM" in 24-hour local time, e.g. "07:30"' });
   for (const key of ['start_date', 'end_date']) {
     if (!r.has(key)) continue;
     const date = r.string(key, { pattern: LOCAL_DATE, expected: 'a local date "YYYY-MM-DD"' });
@@ -207,14 +217,21 @@ function readRestrictions(r: FieldReader): void {
   }
   for (const key of ['min_kwh', 'max_kwh', 'min_current', 'max_current', 'min_power', 'max_power']) if (r.has(key)) r.decimal(key);
   for (const key of ['min_duration', 'max_duration']) if (r.has(key)) r.integer(key);
-  for (const [low, high] of [['min_kwh', 'max_kwh'], ['min_current', 'max_current'], ['min_power', 'max_power'], ['min_duration', 'max_duration'], ['start_date', 'end_date']]) {
+  for (const [low, high] of [
+    ['min_kwh', 'max_kwh'],
+    ['min_current', 'max_current'],
+    ['min_power', 'max_power'],
+    ['min_duration', 'max_duration'],
+    ['start_date', 'end_date'],
+  ]) {
     if (r.has(low) && r.has(high) && compare(r.raw(low), r.raw(high)) >= 0) {
       r.error(high, `must be greater than ${low} (${low} is inclusive, ${high} exclusive), otherwise the element never applies`);
     }
   }
-  if (r.has('day_of_week')) r.array('day_of_week').forEach((day, i) => {
-    if (typeof day !== 'string' || !DAYS.includes(day)) r.error(`day_of_week[${i}]`, `expected one of ${DAYS.join(', ')}, got ${describe(day)}`);
-  });
+  if (r.has('day_of_week'))
+    r.array('day_of_week').forEach((day, i) => {
+      if (typeof day !== 'string' || !DAYS.includes(day)) r.error(`day_of_week[${i}]`, `expected one of ${DAYS.join(', ')}, got ${describe(day)}`);
+    });
   if (r.has('reservation')) r.oneOf('reservation', RESERVATION_TYPES);
 }
 

@@ -126,11 +126,14 @@ export function publishedTariff(t: Tariff, party: OcpiParty, lastUpdated: string
     party_id: party.partyId,
     ...t,
     elements: t.elements.map((e) => {
-      const el = { ...e, price_components: e.price_components.map((c) => {
-        const pc = { ...c, price: ocpiNumber(c.price) };
-        if (c.vat !== undefined) pc.vat = ocpiNumber(c.vat);
-        return pc;
-      }) };
+      const el = {
+        ...e,
+        price_components: e.price_components.map((c) => {
+          const pc = { ...c, price: ocpiNumber(c.price) };
+          if (c.vat !== undefined) pc.vat = ocpiNumber(c.vat);
+          return pc;
+        }),
+      };
       if (e.restrictions) {
         const r: TariffRestrictions = { ...e.restrictions };
         for (const k of NUMERIC_RESTRICTIONS) if (r[k] !== undefined) r[k] = ocpiNumber(r[k]);
@@ -146,12 +149,7 @@ export function publishedTariff(t: Tariff, party: OcpiParty, lastUpdated: string
 }
 
 /** The location part of a CDR; a charger without a location gets one derived from it. */
-export function cdrLocation(
-  location: LocationRec | null,
-  chargerId: string,
-  connectorId: number,
-  timeZone: string,
-): OcpiCdrLocation {
+export function cdrLocation(location: LocationRec | null, chargerId: string, connectorId: number, timeZone: string): OcpiCdrLocation {
   const evseUid = `${chargerId}-${connectorId}`;
   const address = location?.address;
   const out: OcpiCdrLocation = {
@@ -235,14 +233,7 @@ export function buildCdr(i: CdrInput): OcpiCdr {
   return cdr;
 }
 
-const COST_FIELDS = [
-  'total_cost',
-  'total_fixed_cost',
-  'total_energy_cost',
-  'total_time_cost',
-  'total_parking_cost',
-  'total_reservation_cost',
-] as const;
+const COST_FIELDS = ['total_cost', 'total_fixed_cost', 'total_energy_cost', 'total_time_cost', 'total_parking_cost', 'total_reservation_cost'] as const;
 
 const negate = (p: OcpiPrice): OcpiPrice => ({ excl_vat: negateNumber(p.excl_vat), incl_vat: negateNumber(p.incl_vat) });
 const negateNumber = (n: number): number => (n === 0 ? 0 : -n);

@@ -89,7 +89,14 @@ export class Registry {
     const now = wallIso();
     await this.store.commit(
       ...chargers.map((c) =>
-        this.store.writes.chargerAdmin({ id: c.id, connectors: c.connectors, timeZone: c.timeZone, tariffId: c.tariffId, createdAt: now, locationId: c.locationId }),
+        this.store.writes.chargerAdmin({
+          id: c.id,
+          connectors: c.connectors,
+          timeZone: c.timeZone,
+          tariffId: c.tariffId,
+          createdAt: now,
+          locationId: c.locationId,
+        }),
       ),
     );
     for (const c of chargers) this.chargers.set(c.id, c);

@@ -151,10 +151,7 @@ export function billSession(f: SessionFacts): SessionBill {
 }
 
 /** Prices already built charging periods again with another tariff (CDR corrections). */
-export function repriceSession(
-  tariff: Tariff,
-  s: { startedAt: string; stoppedAt: string; timeZone: string; periods: ChargingPeriod[] },
-): CostBreakdown {
+export function repriceSession(tariff: Tariff, s: { startedAt: string; stoppedAt: string; timeZone: string; periods: ChargingPeriod[] }): CostBreakdown {
   return priceSession(tariff, {
     start_date_time: s.startedAt,
     end_date_time: s.stoppedAt,

@@ -50,10 +50,9 @@ export class SessionStops {
       return sess.stopping;
     }
     if (req.sessionId > 0 && !sess) {
-      const row = await this.store.read<{ charger_id: string; state: string; stop_response: string | null; close_reason: string | null }>(
-        'sessionById',
-        [req.sessionId],
-      );
+      const row = await this.store.read<{ charger_id: string; state: string; stop_response: string | null; close_reason: string | null }>('sessionById', [
+        req.sessionId,
+      ]);
       if (row && row.charger_id === chargerId && row.state === 'completed') {
         if (row.close_reason !== null) return this.lateStop(req);
         if (row.stop_response) return JSON.parse(row.stop_response) as unknown; // a repeated stop: one stop, one bill
@@ -108,7 +107,15 @@ export class SessionStops {
     }
     const meterStopWh = last ? new Dec(last.registerWh).floor().toNumber() : sess.meterStart;
     this.log(`session ${sess.id} (charger ${sess.chargerId}, connector ${sess.connectorId}) closed without a stop: ${why}`);
-    const stop: StopRequest = { sessionId: sess.id, meterStopWh, stoppedAt: new Date(lastMs).toISOString(), reason: '', values: null, valuesJson: null, answer: NO_ANSWER };
+    const stop: StopRequest = {
+      sessionId: sess.id,
+      meterStopWh,
+      stoppedAt: new Date(lastMs).toISOString(),
+      reason: '',
+      values: null,
+      valuesJson: null,
+      answer: NO_ANSWER,
+    };
     const stopping = this.doStop(sess, stop, why);
     sess.stopping = stopping;
     stopping.catch(() => {

@@ -101,7 +101,10 @@ export class Tariffs {
   private versionAt(tariffId: string, atMs: number): TariffVersion | null {
     const live = (this.byId.get(tariffId) ?? []).filter((v) => !v.superseded && atMs >= v.validFrom && atMs < v.validTo);
     if (live.length <= 1) return live[0] ?? null;
-    const chosen = tariffValidAt(live.map((v) => v.tariff), new Date(atMs).toISOString());
+    const chosen = tariffValidAt(
+      live.map((v) => v.tariff),
+      new Date(atMs).toISOString(),
+    );
     return live.find((v) => v.tariff === chosen) ?? null;
   }
 
@@ -167,9 +170,7 @@ export class Tariffs {
     switch (a.scope) {
       case 'default':
         await s.commit(
-          a.tariffId === null
-            ? s.writes.settingDelete({ key: 'default_tariff_id' })
-            : s.writes.setting({ key: 'default_tariff_id', value: a.tariffId }),
+          a.tariffId === null ? s.writes.settingDelete({ key: 'default_tariff_id' }) : s.writes.setting({ key: 'default_tariff_id', value: a.tariffId }),
         );
         this.defaultTariffId = a.tariffId;
         return;

@@ -210,7 +210,10 @@ export async function loadStatement(store: Store, q: StatementQuery): Promise<St
   const { from, to } = monthRange(q.month);
   const byTag = q.idTag !== undefined;
   const rows = await readInvoicesIssued(store, byTag ? { idTag: q.idTag! } : { group: q.group! }, from, to);
-  const totals = new Map<string, { count: number; energyWh: number; excl: Decimal; incl: Decimal; vat: Map<string, { rate: string | null; base: Decimal; amount: Decimal }> }>();
+  const totals = new Map<
+    string,
+    { count: number; energyWh: number; excl: Decimal; incl: Decimal; vat: Map<string, { rate: string | null; base: Decimal; amount: Decimal }> }
+  >();
   for (const r of rows) {
     let t = totals.get(r.currency);
     if (!t) totals.set(r.currency, (t = { count: 0, energyWh: 0, excl: new Decimal(0), incl: new Decimal(0), vat: new Map() }));

@@ -42,7 +42,12 @@ export class OcppEndpoint {
     const send = (chargerId: string, messageId: CostMessageId, data: string) => this.sendCostMessage(chargerId, messageId, data);
     this.costDisplay = costDisplay && new RunningCostNotifier(csms, costDisplay.completedSession, send, costDisplay);
     this.v16 = new Ocpp16Handlers(csms);
-    this.server = new OcppJServer(ocpp16Validator(), (c) => this.onClient(c), undefined, (r) => this.onRefused(r));
+    this.server = new OcppJServer(
+      ocpp16Validator(),
+      (c) => this.onClient(c),
+      undefined,
+      (r) => this.onRefused(r),
+    );
   }
 
   /** For the http server's 'upgrade' event: OCPP is at /ocpp/{chargerId}, every other upgrade is refused. */
@@ -106,10 +111,22 @@ export class OcppEndpoint {
       };
     const cost = this.costDisplay;
     // A charger's firmware may have changed at a reboot: whether it shows costs is learnt again.
-    client.handle('BootNotification', wrap((p) => c.bootNotification(id, p), cost && (() => () => cost.afterBoot(id))));
-    client.handle('Heartbeat', wrap(() => c.heartbeat(id)));
-    client.handle('StatusNotification', wrap((p) => c.statusNotification(id, p)));
-    client.handle('Authorize', wrap((p) => c.authorize(id, p), cost && ((p) => (r) => cost.afterAuthorize(id, p.idTag, r.idTagInfo))));
+    client.handle(
+      'BootNotification',
+      wrap((p) => c.bootNotification(id, p), cost && (() => () => cost.afterBoot(id))),
+    );
+    client.handle(
+      'Heartbeat',
+      wrap(() => c.heartbeat(id)),
+    );
+    client.handle(
+      'StatusNotification',
+      wrap((p) => c.statusNotification(id, p)),
+    );
+    client.handle(
+      'Authorize',
+      wrap((p) => c.authorize(id, p), cost && ((p) => (r) => cost.afterAuthorize(id, p.idTag, r.idTagInfo))),
+    );
     client.handle(
       'StartTransaction',
       wrap((p) => c.startTransaction(id, p), cost && ((p) => (r) => cost.afterStart(id, p.idTag, r.transactionId, r.idTagInfo))),
@@ -124,9 +141,18 @@ export class OcppEndpoint {
       'StopTransaction',
       wrap((p) => c.stopTransaction(id, p), cost && ((p) => (closesSession(p) ? () => cost.afterStop(id, p.transactionId) : null))),
     );
-    client.handle('DataTransfer', wrap((p) => c.dataTransfer(id, p)));
-    client.handle('DiagnosticsStatusNotification', wrap(() => c.diagnosticsStatusNotification()));
-    client.handle('FirmwareStatusNotification', wrap(() => c.firmwareStatusNotification()));
+    client.handle(
+      'DataTransfer',
+      wrap((p) => c.dataTransfer(id, p)),
+    );
+    client.handle(
+      'DiagnosticsStatusNotification',
+      wrap(() => c.diagnosticsStatusNotification()),
+    );
+    client.handle(
+      'FirmwareStatusNotification',
+      wrap(() => c.firmwareStatusNotification()),
+    );
   }
 
   /** A follow-up that fails is logged; it never fails the charger's own message. */

@@ -266,9 +266,7 @@ export async function migrate(db: Db): Promise<{ from: number; to: number }> {
   const row = await db.get<{ user_version: number }>('PRAGMA user_version');
   const from = row?.user_version ?? 0;
   if (from > MIGRATIONS.length) {
-    throw new Error(
-      `database schema version ${from} is newer than this back end knows (${MIGRATIONS.length}); use a newer chargebench or another --db file`,
-    );
+    throw new Error(`database schema version ${from} is newer than this back end knows (${MIGRATIONS.length}); use a newer chargebench or another --db file`);
   }
   for (let v = from; v < MIGRATIONS.length; v++) {
     await db.exec('BEGIN IMMEDIATE');

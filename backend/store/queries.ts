@@ -128,9 +128,7 @@ export function chargerRows(store: Store): Promise<ChargerRow[]> {
 
 /** The last folded status of every connector, by charger then connector. */
 export function connectorStatusRows(store: Store): Promise<ConnectorStatusRow[]> {
-  return store.query<ConnectorStatusRow>(
-    'SELECT charger_id, connector_id, status, error_code, at FROM connector_status ORDER BY charger_id, connector_id',
-  );
+  return store.query<ConnectorStatusRow>('SELECT charger_id, connector_id, status, error_code, at FROM connector_status ORDER BY charger_id, connector_id');
 }
 
 /** A charger's status notifications in arrival order, of one connector when given. */
@@ -216,11 +214,7 @@ export async function cdrPage(store: Store, window: LastUpdatedWindow, slice: Sl
 }
 
 /** Current (not superseded) tariff versions by last_updated, then version. */
-export async function currentTariffPage(
-  store: Store,
-  window: LastUpdatedWindow,
-  slice: Slice,
-): Promise<RowPage<{ json: string; last_updated: string }>> {
+export async function currentTariffPage(store: Store, window: LastUpdatedWindow, slice: Slice): Promise<RowPage<{ json: string; last_updated: string }>> {
   const parts = ['superseded = 0'];
   const params: unknown[] = [];
   lastUpdatedParts(window, parts, params);

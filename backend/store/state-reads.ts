@@ -127,7 +127,9 @@ export async function readStartupState(s: Store): Promise<StartupState> {
   return state;
 }
 
-async function readRegistryAndTariffs(s: Store): Promise<Pick<StartupState, 'chargers' | 'tokens' | 'tariffs' | 'locations' | 'assignments' | 'defaultTariffId'>> {
+async function readRegistryAndTariffs(
+  s: Store,
+): Promise<Pick<StartupState, 'chargers' | 'tokens' | 'tariffs' | 'locations' | 'assignments' | 'defaultTariffId'>> {
   const chargers = (
     await s.queryWriter<{ id: string; connectors: number; time_zone: string; tariff_id: string | null; location_id: string | null }>(
       'SELECT id, connectors, time_zone, tariff_id, location_id FROM chargers',
@@ -144,9 +146,7 @@ async function readRegistryAndTariffs(s: Store): Promise<Pick<StartupState, 'cha
     )
   ).map((r) => ({ vid: r.vid, json: r.json, superseded: r.superseded === 1, lastUpdated: r.last_updated }));
   const locations = (
-    await s.queryWriter<{ id: string; name: string; time_zone: string; address_json: string | null }>(
-      'SELECT id, name, time_zone, address_json FROM locations',
-    )
+    await s.queryWriter<{ id: string; name: string; time_zone: string; address_json: string | null }>('SELECT id, name, time_zone, address_json FROM locations')
   ).map((r) => ({ id: r.id, name: r.name, timeZone: r.time_zone, addressJson: r.address_json }));
   const assignments = (
     await s.queryWriter<{ scope: string; target: string; tariff_id: string }>('SELECT scope, target, tariff_id FROM tariff_assignments')
@@ -217,13 +217,7 @@ export async function readSessionReadings(store: Store, sessionId: number): Prom
 }
 
 /** The charging states a connector reported strictly between two instants, in arrival order. */
-export async function readConnectorStates(
-  store: Store,
-  chargerId: string,
-  connectorId: number,
-  after: string,
-  before: string,
-): Promise<StateChange[]> {
+export async function readConnectorStates(store: Store, chargerId: string, connectorId: number, after: string, before: string): Promise<StateChange[]> {
   const statusRows = await store.query<{ status: string; at: string }>(
     'SELECT status, at FROM status_history WHERE charger_id = ? AND connector_id = ? AND at > ? AND at < ? ORDER BY id',
     [chargerId, connectorId, after, before],

@@ -47,20 +47,14 @@ export const WRITES = {
       registered = 1, last_boot_at = excluded.last_boot_at`,
     (f) => [f.id, f.vendor, f.model, f.serialNumber, f.firmwareVersion, f.bootedAt],
   ),
-  chargerEnsure: write<ChargerEnsure>(
-    `INSERT INTO chargers (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING`,
-    (f) => [f.id, f.createdAt],
-  ),
+  chargerEnsure: write<ChargerEnsure>(`INSERT INTO chargers (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING`, (f) => [f.id, f.createdAt]),
   chargerAdmin: write<ChargerAdmin>(
     `INSERT INTO chargers (id, connectors, time_zone, tariff_id, created_at, location_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
     ON CONFLICT (id) DO UPDATE SET connectors = excluded.connectors, time_zone = excluded.time_zone,
       tariff_id = excluded.tariff_id, location_id = excluded.location_id`,
     (f) => [f.id, f.connectors, f.timeZone, f.tariffId, f.createdAt, f.locationId],
   ),
-  chargerTariff: write<ChargerTariff>(
-    `UPDATE chargers SET tariff_id = ?2 WHERE id = ?1`,
-    (f) => [f.id, f.tariffId],
-  ),
+  chargerTariff: write<ChargerTariff>(`UPDATE chargers SET tariff_id = ?2 WHERE id = ?1`, (f) => [f.id, f.tariffId]),
   location: write<LocationWrite>(
     `INSERT INTO locations (id, name, time_zone, address_json, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,
@@ -72,18 +66,9 @@ export const WRITES = {
     ON CONFLICT (scope, target) DO UPDATE SET tariff_id = excluded.tariff_id, updated_at = excluded.updated_at`,
     (f) => [f.scope, f.target, f.tariffId, f.updatedAt],
   ),
-  tariffAssignmentDelete: write<TariffAssignmentDelete>(
-    `DELETE FROM tariff_assignments WHERE scope = ?1 AND target = ?2`,
-    (f) => [f.scope, f.target],
-  ),
-  settingDelete: write<SettingDelete>(
-    `DELETE FROM settings WHERE key = ?1`,
-    (f) => [f.key],
-  ),
-  chargerHeartbeat: write<ChargerHeartbeat>(
-    `UPDATE chargers SET last_heartbeat_at = ?2 WHERE id = ?1`,
-    (f) => [f.id, f.at],
-  ),
+  tariffAssignmentDelete: write<TariffAssignmentDelete>(`DELETE FROM tariff_assignments WHERE scope = ?1 AND target = ?2`, (f) => [f.scope, f.target]),
+  settingDelete: write<SettingDelete>(`DELETE FROM settings WHERE key = ?1`, (f) => [f.key]),
+  chargerHeartbeat: write<ChargerHeartbeat>(`UPDATE chargers SET last_heartbeat_at = ?2 WHERE id = ?1`, (f) => [f.id, f.at]),
   status: write<StatusWrite>(
     `INSERT INTO status_history (charger_id, connector_id, status, error_code, info, vendor_id, vendor_error_code, at, at_from_message, received_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
@@ -104,31 +89,71 @@ export const WRITES = {
     AND COALESCE(valid_from, '') = COALESCE(?3, '') AND COALESCE(valid_to, '') = COALESCE(?4, '')`,
     (f) => [f.id, f.vid, f.validFrom, f.validTo],
   ),
-  setting: write<SettingWrite>(
-    `INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    (f) => [f.key, f.value],
-  ),
+  setting: write<SettingWrite>(`INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, (f) => [
+    f.key,
+    f.value,
+  ]),
   // The latest history row of each connector since the last fold, in arrival order, then the mark.
-  connectorStatusFold: write<Record<string, never>>(`INSERT INTO connector_status (charger_id, connector_id, status, error_code, at, received_at)
+  connectorStatusFold: write<Record<string, never>>(
+    `INSERT INTO connector_status (charger_id, connector_id, status, error_code, at, received_at)
     SELECT charger_id, connector_id, status, error_code, at, received_at FROM status_history
     WHERE id > COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'connector_status_folded_upto'), 0) ORDER BY id
     ON CONFLICT (charger_id, connector_id) DO UPDATE SET
-      status = excluded.status, error_code = excluded.error_code, at = excluded.at, received_at = excluded.received_at`, NO_PARAMS),
-  connectorStatusFoldMark: write<Record<string, never>>(`INSERT INTO settings (key, value)
+      status = excluded.status, error_code = excluded.error_code, at = excluded.at, received_at = excluded.received_at`,
+    NO_PARAMS,
+  ),
+  connectorStatusFoldMark: write<Record<string, never>>(
+    `INSERT INTO settings (key, value)
     VALUES ('connector_status_folded_upto', (SELECT COALESCE(MAX(id), 0) FROM status_history))
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value`, NO_PARAMS),
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    NO_PARAMS,
+  ),
   sessionStart: write<SessionStart>(
     `INSERT INTO sessions (id, charger_id, connector_id, id_tag, state, started_at, meter_start, reservation_id,
       tariff_vid, tariff_id, time_zone, received_at, tariff_scope, location_id, token_group, auth_method)
     VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
-    (f) => [f.id, f.chargerId, f.connectorId, f.idTag, f.startedAt, f.meterStart, f.reservationId, f.tariffVid, f.tariffId, f.timeZone, f.receivedAt, f.tariffScope, f.locationId, f.tokenGroup, f.authMethod],
+    (f) => [
+      f.id,
+      f.chargerId,
+      f.connectorId,
+      f.idTag,
+      f.startedAt,
+      f.meterStart,
+      f.reservationId,
+      f.tariffVid,
+      f.tariffId,
+      f.timeZone,
+      f.receivedAt,
+      f.tariffScope,
+      f.locationId,
+      f.tokenGroup,
+      f.authMethod,
+    ],
   ),
   sessionStop: write<SessionStop>(
     `UPDATE sessions SET state = 'completed', stopped_at = ?2, meter_stop = ?3, stop_reason = ?4, stop_id_tag = ?5,
       stop_response = ?6, energy_wh = ?7, charging_seconds = ?8, parking_seconds = ?9, flags = ?10, pricing_error = ?11,
       currency = ?12, total_excl_vat = ?13, total_incl_vat = ?14, cost_json = ?15, invoice_id = ?16, stop_received_at = ?17
     WHERE id = ?1 AND state = 'active'`,
-    (f) => [f.id, f.stoppedAt, f.meterStop, f.stopReason, f.stopIdTag, f.stopResponse, f.energyWh, f.chargingSeconds, f.parkingSeconds, f.flags, f.pricingError, f.currency, f.totalExclVat, f.totalInclVat, f.costJson, f.invoiceId, f.receivedAt],
+    (f) => [
+      f.id,
+      f.stoppedAt,
+      f.meterStop,
+      f.stopReason,
+      f.stopIdTag,
+      f.stopResponse,
+      f.energyWh,
+      f.chargingSeconds,
+      f.parkingSeconds,
+      f.flags,
+      f.pricingError,
+      f.currency,
+      f.totalExclVat,
+      f.totalInclVat,
+      f.costJson,
+      f.invoiceId,
+      f.receivedAt,
+    ],
   ),
   // One statement per message, however many sampled values: rows travel as a JSON array of
   // [at, context, measurand, phase, unit, location, format, value, valueWh].
@@ -165,10 +190,7 @@ export const WRITES = {
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
     (f) => [f.chargerId, f.transactionId, f.idTag, f.timestamp, f.meterStop, f.reason, f.transactionData, f.receivedAt],
   ),
-  sessionClosedWithoutStop: write<SessionClosedWithoutStop>(
-    `UPDATE sessions SET close_reason = ?2 WHERE id = ?1`,
-    (f) => [f.id, f.closeReason],
-  ),
+  sessionClosedWithoutStop: write<SessionClosedWithoutStop>(`UPDATE sessions SET close_reason = ?2 WHERE id = ?1`, (f) => [f.id, f.closeReason]),
   // The first late stop is kept; a repeated one changes nothing.
   sessionLateStop: write<SessionLateStop>(
     `UPDATE sessions SET late_stop = ?2, flags = json_insert(flags, '$[#]', 'late-stop')

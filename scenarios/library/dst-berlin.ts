@@ -3,7 +3,8 @@ import { defineScenario } from '../api.js';
 
 export default defineScenario({
   name: 'dst-berlin',
-  description: 'Europe/Berlin 2026-10-25 01:00-04:00 local (3:00 CEST -> 2:00 CET); ENERGY 0.15 + TIME 0.90/h from 02:00 to 03:00, 0.25 from 01:00 to 04:00, else 0.35',
+  description:
+    'Europe/Berlin 2026-10-25 01:00-04:00 local (3:00 CEST -> 2:00 CET); ENERGY 0.15 + TIME 0.90/h from 02:00 to 03:00, 0.25 from 01:00 to 04:00, else 0.35',
   seed: 110,
   // 23:00Z = 01:00 CEST; clocks go back at 01:00Z; the run ends at 03:00Z = 04:00 CET.
   sim: { start: '2026-10-24T23:00:00Z', speed: 2400, durationMinutes: 240 },

@@ -3,7 +3,8 @@ import { defineScenario } from '../api.js';
 
 export default defineScenario({
   name: 'dst-new-york',
-  description: 'America/New_York 2026-03-08 00:00-05:00 local (2:00 EST -> 3:00 EDT); TIME 2.40/h 02:00-03:00 (a window that does not exist that night), ENERGY 0.18 01:00-03:30, else 0.28; USD',
+  description:
+    'America/New_York 2026-03-08 00:00-05:00 local (2:00 EST -> 3:00 EDT); TIME 2.40/h 02:00-03:00 (a window that does not exist that night), ENERGY 0.18 01:00-03:30, else 0.28; USD',
   seed: 111,
   // 05:00Z = 00:00 EST; clocks jump at 07:00Z; the run ends at 09:00Z = 05:00 EDT.
   sim: { start: '2026-03-08T05:00:00Z', speed: 2400, durationMinutes: 240 },

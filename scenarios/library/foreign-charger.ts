@@ -7,7 +7,8 @@ import { defineScenario } from '../api.js';
 
 export default defineScenario({
   name: 'foreign-charger',
-  description: 'decimal registers, no status timestamps, two crashes of every charger; FLAT 0.50 + ENERGY 0.39/kWh + TIME 1.20/h + PARKING_TIME 6.00/h (step 60 s), VAT 19 %',
+  description:
+    'decimal registers, no status timestamps, two crashes of every charger; FLAT 0.50 + ENERGY 0.39/kWh + TIME 1.20/h + PARKING_TIME 6.00/h (step 60 s), VAT 19 %',
   seed: 113,
   sim: { start: '2026-03-04T09:00:00Z', speed: 450, durationMinutes: 200 },
   location: { timeZone: 'Europe/Berlin' },

@@ -47,7 +47,8 @@ export function diffBills(expected: OracleBill, billed: BilledAmounts): Dimensio
     const want = atMinorUnit(expected.dimensions[dimension].exclVat);
     const got = asDecimal(billedAmount);
     if (got === null) diffs.push({ dimension, expected: want.toFixed(places), billed: String(billedAmount) });
-    else if (!want.equals(atMinorUnit(billedAmount))) diffs.push({ dimension, expected: want.toFixed(places), billed: atMinorUnit(billedAmount).toFixed(places) });
+    else if (!want.equals(atMinorUnit(billedAmount)))
+      diffs.push({ dimension, expected: want.toFixed(places), billed: atMinorUnit(billedAmount).toFixed(places) });
   }
   const totals = [
     ['TOTAL_EXCL_VAT', expected.totalExclVat, billed.totalExclVat],

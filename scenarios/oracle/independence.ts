@@ -26,9 +26,20 @@ function tokenize(src: string): Token[] {
     let text = '';
     while (i < src.length) {
       const c = src[i];
-      if (c === '\\') { text += src[i + 1] ?? ''; advanceTo(i + 2); continue; }
-      if (c === '`') { advanceTo(i + 1); return text; }
-      if (c === '$' && src[i + 1] === '{') { braces.push('${'); advanceTo(i + 2); return text; }
+      if (c === '\\') {
+        text += src[i + 1] ?? '';
+        advanceTo(i + 2);
+        continue;
+      }
+      if (c === '`') {
+        advanceTo(i + 1);
+        return text;
+      }
+      if (c === '$' && src[i + 1] === '{') {
+        braces.push('${');
+        advanceTo(i + 2);
+        return text;
+      }
       text += c;
       advanceTo(i + 1);
     }
@@ -38,28 +49,56 @@ function tokenize(src: string): Token[] {
   while (i < src.length) {
     const c = src[i];
     const startLine = line;
-    if (/\s/.test(c)) { advanceTo(i + 1); continue; }
-    if (c === '/' && src[i + 1] === '/') { const end = src.indexOf('\n', i); advanceTo(end < 0 ? src.length : end); continue; }
-    if (c === '/' && src[i + 1] === '*') { const end = src.indexOf('*/', i + 2); advanceTo(end < 0 ? src.length : end + 2); continue; }
+    if (/\s/.test(c)) {
+      advanceTo(i + 1);
+      continue;
+    }
+    if (c === '/' && src[i + 1] === '/') {
+      const end = src.indexOf('\n', i);
+      advanceTo(end < 0 ? src.length : end);
+      continue;
+    }
+    if (c === '/' && src[i + 1] === '*') {
+      const end = src.indexOf('*/', i + 2);
+      advanceTo(end < 0 ? src.length : end + 2);
+      continue;
+    }
     if (c === '"' || c === "'") {
       let j = i + 1;
       let value = '';
       while (j < src.length && src[j] !== c && src[j] !== '\n') {
-        if (src[j] === '\\') { value += src[j + 1] ?? ''; j += 2; } else value += src[j++];
+        if (src[j] === '\\') {
+          value += src[j + 1] ?? '';
+          j += 2;
+        } else value += src[j++];
       }
       advanceTo(j + 1);
       tokens.push({ kind: 'str', value, line: startLine });
       continue;
     }
-    if (c === '`') { advanceTo(i + 1); tokens.push({ kind: 'template', value: readTemplatePart(), line: startLine }); continue; }
-    if (c === '}' && braces[braces.length - 1] === '${') { braces.pop(); advanceTo(i + 1); readTemplatePart(); continue; }
+    if (c === '`') {
+      advanceTo(i + 1);
+      tokens.push({ kind: 'template', value: readTemplatePart(), line: startLine });
+      continue;
+    }
+    if (c === '}' && braces[braces.length - 1] === '${') {
+      braces.pop();
+      advanceTo(i + 1);
+      readTemplatePart();
+      continue;
+    }
     if (/[A-Za-z_$\u0080-\uffff]/.test(c)) {
       const m = /^[\w$\u0080-\uffff]+/.exec(src.slice(i, i + 256))!;
       tokens.push({ kind: 'id', value: m[0], line: startLine });
       advanceTo(i + m[0].length);
       continue;
     }
-    if (/\d/.test(c)) { const m = /^[\w.]+/.exec(src.slice(i, i + 64))!; advanceTo(i + m[0].length); tokens.push({ kind: 'punct', value: '0', line: startLine }); continue; }
+    if (/\d/.test(c)) {
+      const m = /^[\w.]+/.exec(src.slice(i, i + 64))!;
+      advanceTo(i + m[0].length);
+      tokens.push({ kind: 'punct', value: '0', line: startLine });
+      continue;
+    }
     if (c === '/') {
       const prev = tokens[tokens.length - 1];
       const startsRegex = !prev || (prev.kind === 'punct' && !/^[)\]}0]$/.test(prev.value)) || (prev.kind === 'id' && REGEX_AFTER_KEYWORD.has(prev.value));
@@ -143,8 +182,14 @@ export function findModuleReferences(source: string): ModuleReference[] {
     if (tok.kind !== 'id' || isPunct(tokens[i - 1], '.')) return;
     const next = tokens[i + 1];
     if (tok.value === 'import') {
-      if (isPunct(next, '(')) { if (isSpecifier(tokens[i + 2])) add(tokens[i + 2], 'dynamic import()'); return; }
-      if (next?.kind === 'str') { add(next, 'side-effect import'); return; }
+      if (isPunct(next, '(')) {
+        if (isSpecifier(tokens[i + 2])) add(tokens[i + 2], 'dynamic import()');
+        return;
+      }
+      if (next?.kind === 'str') {
+        add(next, 'side-effect import');
+        return;
+      }
       if (!(isId(next) || isPunct(next, '{') || isPunct(next, '*'))) return; // import.meta, { import: 1 }
       const typeOnly = isId(next, 'type') && !isId(tokens[i + 2], 'from') && !isPunct(tokens[i + 2], ',') && !isPunct(tokens[i + 2], '=');
       const spec = fromSpecifierIndex(tokens, i + 1);
@@ -172,8 +217,12 @@ export function findBackendImports(source: string, file: string, rootDir: string
   return findModuleReferences(source)
     .filter((r) => !r.typeOnly && reachesBackend(r.specifier, file, rootDir))
     .map((r) => ({
-      file, line: r.line, specifier: r.specifier, kind: r.kind,
-      message: `${path.relative(rootDir, file) || file}:${r.line}: ${r.kind} of "${r.specifier}" loads back-end code into scenarios/. ` +
+      file,
+      line: r.line,
+      specifier: r.specifier,
+      kind: r.kind,
+      message:
+        `${path.relative(rootDir, file) || file}:${r.line}: ${r.kind} of "${r.specifier}" loads back-end code into scenarios/. ` +
         'The billing oracle must stay independent of backend/ (README, Folders): share types only, with `import type`.',
     }));
 }

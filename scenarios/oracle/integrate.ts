@@ -168,10 +168,17 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
         if (flatElement < 0) flatElement = firstHolding(flatCandidates, moment);
         if (deliversEnergy) {
           const e = firstHolding(energyCandidates, moment);
-          if (e >= 0) { energySeconds[e]++; last.ENERGY = e; }
+          if (e >= 0) {
+            energySeconds[e]++;
+            last.ENERGY = e;
+          }
         }
         const e = firstHolding(timeList, moment);
-        if (e >= 0) { timeSeconds[e]++; last[timeDimension] = e; billedTime = true; }
+        if (e >= 0) {
+          timeSeconds[e]++;
+          last[timeDimension] = e;
+          billedTime = true;
+        }
         continue;
       }
       // A kWh threshold is crossed inside this second: price each piece on its own.
@@ -182,10 +189,17 @@ export function integrate(elements: CompiledElement[], truth: ParsedTruth, timeZ
         if (flatElement < 0) flatElement = firstHolding(flatCandidates, moment);
         if (deliversEnergy) {
           const e = firstHolding(energyCandidates, moment);
-          if (e >= 0) { energy.addExact(e, length.mul(Rational.of(span.energyWh, seconds))); last.ENERGY = e; }
+          if (e >= 0) {
+            energy.addExact(e, length.mul(Rational.of(span.energyWh, seconds)));
+            last.ENERGY = e;
+          }
         }
         const e = firstHolding(timeList, moment);
-        if (e >= 0) { time[timeDimension].addExact(e, length); last[timeDimension] = e; billedTime = true; }
+        if (e >= 0) {
+          time[timeDimension].addExact(e, length);
+          last[timeDimension] = e;
+          billedTime = true;
+        }
       }
       moment.pieceStart = null;
     }

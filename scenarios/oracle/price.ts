@@ -117,15 +117,14 @@ export function priceTruth(tariff: Tariff, session: PriceableTruth, timeZone: st
   // TIME followed by parking: only the parking total is rounded, charging time billed exactly.
   const time = priceMetered('TIME', usage.TIME, componentFor('TIME'), !usage.parkingAfterCharging);
   const parking = priceMetered('PARKING_TIME', usage.PARKING_TIME, componentFor('PARKING_TIME'), true);
-  const flatElement = truth.spans.length > 0
-    ? (usage.flatElement >= 0 ? elements[usage.flatElement] : undefined)
-    : flatElementAtStart(elements, truth, timeZone);
+  const flatElement =
+    truth.spans.length > 0 ? (usage.flatElement >= 0 ? elements[usage.flatElement] : undefined) : flatElementAtStart(elements, truth, timeZone);
   const flat = flatElement ? componentMoney(flatElement.components.FLAT!, Rational.ONE) : { excl: Rational.ZERO, incl: Rational.ZERO };
 
-  const sum = [energy.money, time.money, parking.money, flat].reduce(
-    (a, m) => ({ excl: a.excl.add(m.excl), incl: a.incl.add(m.incl) }),
-    { excl: Rational.ZERO, incl: Rational.ZERO },
-  );
+  const sum = [energy.money, time.money, parking.money, flat].reduce((a, m) => ({ excl: a.excl.add(m.excl), incl: a.incl.add(m.incl) }), {
+    excl: Rational.ZERO,
+    incl: Rational.ZERO,
+  });
   const total = bound(sum, tariff.min_price, tariff.max_price);
   const places = minorUnitDigits(tariff.currency);
   return {

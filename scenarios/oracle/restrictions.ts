@@ -8,7 +8,13 @@ export type PricedDimension = 'ENERGY' | 'TIME' | 'PARKING_TIME' | 'FLAT';
 
 const SECONDS_PER_DAY = 86_400;
 const WEEKDAY_NUMBER: Record<DayOfWeek, number> = {
-  MONDAY: 1, TUESDAY: 2, WEDNESDAY: 3, THURSDAY: 4, FRIDAY: 5, SATURDAY: 6, SUNDAY: 7,
+  MONDAY: 1,
+  TUESDAY: 2,
+  WEDNESDAY: 3,
+  THURSDAY: 4,
+  FRIDAY: 5,
+  SATURDAY: 6,
+  SUNDAY: 7,
 };
 
 export interface CompiledElement {
@@ -68,8 +74,7 @@ function compileRestrictions(r: TariffRestrictions, reservation: ReservationRest
   }
   return {
     // The truth carries no current, so a current restriction cannot be shown to hold.
-    never:
-      r.min_current != null || r.max_current != null || (r.reservation != null && r.reservation !== reservation),
+    never: r.min_current != null || r.max_current != null || (r.reservation != null && r.reservation !== reservation),
     // start == end (e.g. 10:00-10:00) is read as a full 24-hour window, i.e. no restriction.
     windowStart: start === end % SECONDS_PER_DAY ? 0 : start,
     windowEnd: start === end % SECONDS_PER_DAY ? SECONDS_PER_DAY : end,
@@ -96,17 +101,13 @@ export function compileElements(tariff: Tariff, reservation: ReservationRestrict
 
 /** Local time-of-day restriction at local second-of-day `sod`. */
 export function timeOfDayHolds(e: CompiledElement, sod: number): boolean {
-  return e.windowStart < e.windowEnd
-    ? sod >= e.windowStart && sod < e.windowEnd
-    : sod >= e.windowStart || sod < e.windowEnd;
+  return e.windowStart < e.windowEnd ? sod >= e.windowStart && sod < e.windowEnd : sod >= e.windowStart || sod < e.windowEnd;
 }
 
 /** Date and weekday restrictions for a local date. */
 export function dayHolds(e: CompiledElement, date: string, weekday: number): boolean {
   return (
-    (e.startDate === null || date >= e.startDate) &&
-    (e.endDate === null || date < e.endDate) &&
-    (e.weekdayMask === 0 || (e.weekdayMask & (1 << weekday)) !== 0)
+    (e.startDate === null || date >= e.startDate) && (e.endDate === null || date < e.endDate) && (e.weekdayMask === 0 || (e.weekdayMask & (1 << weekday)) !== 0)
   );
 }
 

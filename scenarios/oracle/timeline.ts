@@ -42,9 +42,11 @@ export function parseTruth(session: Pick<TruthSession, 'startAt' | 'stopAt' | 't
     const toEpoch = i + 1 < timeline.length ? starts[i + 1] : stopEpoch;
     if (i === 0 && fromEpoch !== startEpoch) throw new RangeError(`timeline[0].from ${interval.from} is not startAt ${session.startAt}`);
     if (toEpoch < fromEpoch || toEpoch > stopEpoch) throw new RangeError(`timeline[${i}] does not lie in order within [startAt, stopAt]`);
-    if (!Number.isInteger(interval.energyWh) || interval.energyWh < 0) throw new RangeError(`timeline[${i}].energyWh must be a whole number of Wh >= 0, got ${interval.energyWh}`);
+    if (!Number.isInteger(interval.energyWh) || interval.energyWh < 0)
+      throw new RangeError(`timeline[${i}].energyWh must be a whole number of Wh >= 0, got ${interval.energyWh}`);
     if (!Number.isFinite(interval.avgPowerW ?? 0)) throw new RangeError(`timeline[${i}].avgPowerW must be a finite number of W`);
-    if (interval.state !== 'charging' && interval.state !== 'parking') throw new RangeError(`timeline[${i}].state must be charging or parking, got ${String(interval.state)}`);
+    if (interval.state !== 'charging' && interval.state !== 'parking')
+      throw new RangeError(`timeline[${i}].state must be charging or parking, got ${String(interval.state)}`);
     if (toEpoch === fromEpoch) {
       if (interval.energyWh !== 0) throw new RangeError(`timeline[${i}] delivers ${interval.energyWh} Wh in zero seconds`);
       return;

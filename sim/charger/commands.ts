@@ -16,7 +16,8 @@ export class Commands {
     const ch = this.ch;
     const sec = ch.nowSec();
     // A crashed charger acts on nothing until it is back (what it answers meanwhile stands for the silence of a dead one).
-    if (ch.crashes.underWay && (cmd.kind === 'remoteStart' || cmd.kind === 'remoteStop' || cmd.kind === 'reset' || cmd.kind === 'trigger')) return status('Rejected');
+    if (ch.crashes.underWay && (cmd.kind === 'remoteStart' || cmd.kind === 'remoteStop' || cmd.kind === 'reset' || cmd.kind === 'trigger'))
+      return status('Rejected');
     switch (cmd.kind) {
       case 'remoteStart': {
         if (sec >= ch.ctx.simEndSec || !this.pickRemoteStartConnector(cmd.connectorId)) return status('Rejected');

@@ -16,7 +16,10 @@ const bool = (v: string): string | null => {
   return s === 'true' || s === 'false' ? s : null;
 };
 const measurands = (v: string): string | null => {
-  const parts = v.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = v
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   if (parts.length === 0) return null;
   for (const p of parts) if (!(SUPPORTED_MEASURANDS as readonly string[]).includes(p)) return null;
   return parts.join(',');

@@ -50,7 +50,8 @@ export class Crashes {
       this.planPoissonCrash(t0);
     }
     if (b.crashAtMinutes.length > 0) {
-      for (const sec of plannedCrashSecs(b, seed, ch.id, ch.ctx.clock.startSimMs, ch.ctx.simEndSec)) ch.at(sec, ChargerEvent.crash, PLANNED_INSTANT, SameInstant.command);
+      for (const sec of plannedCrashSecs(b, seed, ch.id, ch.ctx.clock.startSimMs, ch.ctx.simEndSec))
+        ch.at(sec, ChargerEvent.crash, PLANNED_INSTANT, SameInstant.command);
     }
   }
 

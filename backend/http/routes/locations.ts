@@ -23,14 +23,12 @@ const addressSchema = z
     },
     objectMessages('address must be an object { address, city, postalCode?, country }', (k) => `unknown field ${k}`),
   )
-  .transform(
-    (a): NonNullable<LocationRec['address']> => ({
-      address: a.address,
-      city: a.city,
-      country: a.country,
-      ...(a.postalCode !== undefined ? { postalCode: a.postalCode } : {}),
-    }),
-  );
+  .transform((a): NonNullable<LocationRec['address']> => ({
+    address: a.address,
+    city: a.city,
+    country: a.country,
+    ...(a.postalCode !== undefined ? { postalCode: a.postalCode } : {}),
+  }));
 
 const locationSchema = z
   .strictObject(
@@ -42,7 +40,10 @@ const locationSchema = z
         .refine(isValidTimeZone, 'timeZone must be an IANA time zone such as Europe/Amsterdam'),
       address: addressSchema.nullish(),
     },
-    objectMessages('a location must be a JSON object { id, name, timeZone, address? }', (k) => `unknown field ${k}; a location has id, name, timeZone, address`),
+    objectMessages(
+      'a location must be a JSON object { id, name, timeZone, address? }',
+      (k) => `unknown field ${k}; a location has id, name, timeZone, address`,
+    ),
   )
   .transform((v): LocationRec => ({ id: v.id, name: v.name, timeZone: v.timeZone, address: v.address ?? null }));
 

@@ -15,13 +15,11 @@ const statementQuery = z
     group: queryText(),
   })
   .refine((q) => (q.idTag === undefined) !== (q.group === undefined), { message: 'give exactly one of idTag or group', path: ['idTag'] })
-  .transform(
-    ({ month, idTag, group }): StatementQuery => ({
-      month,
-      ...(idTag !== undefined ? { idTag } : {}),
-      ...(group !== undefined ? { group } : {}),
-    }),
-  );
+  .transform(({ month, idTag, group }): StatementQuery => ({
+    month,
+    ...(idTag !== undefined ? { idTag } : {}),
+    ...(group !== undefined ? { group } : {}),
+  }));
 
 export function statementRoutes({ store }: ApiContext): express.Router {
   const r = express.Router();

@@ -37,10 +37,7 @@ function headSchema(csms: Csms) {
         .nullable(),
       ...Object.fromEntries(SCOPED_KEYS.map((k) => [k, z.unknown().optional()])),
     },
-    objectMessages(
-      'an assignment must be a JSON object { tariffId, scope, locationId?, chargerId?, connectorId?, group? }',
-      (k) => `unknown field ${k}`,
-    ),
+    objectMessages('an assignment must be a JSON object { tariffId, scope, locationId?, chargerId?, connectorId?, group? }', (k) => `unknown field ${k}`),
   );
 }
 

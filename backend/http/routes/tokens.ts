@@ -21,15 +21,13 @@ const tokenSchema = z
       (k) => `unknown field ${k}; a token has idTag, status, expiryDate, parentIdTag, group`,
     ),
   )
-  .transform(
-    (t): TokenRec => ({
-      idTag: t.idTag,
-      status: t.status ?? 'Accepted',
-      expiryDate: t.expiryDate ?? null,
-      parentIdTag: t.parentIdTag ?? null,
-      group: t.group ?? null,
-    }),
-  );
+  .transform((t): TokenRec => ({
+    idTag: t.idTag,
+    status: t.status ?? 'Accepted',
+    expiryDate: t.expiryDate ?? null,
+    parentIdTag: t.parentIdTag ?? null,
+    group: t.group ?? null,
+  }));
 
 /** A token as the API shows it: group only when the token has one. */
 function tokenJson(t: TokenRec): Record<string, unknown> {
