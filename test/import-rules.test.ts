@@ -38,11 +38,9 @@ function target(specifier: string, file: string): { path: string } | { pkg: stri
 }
 
 const under = (p: string, folder: string): boolean => p === folder || p.startsWith(`${folder}/`);
-const isFile = (p: string, file: string): boolean => p === file || p === file.replace(/\.ts$/, '.js') || p === file.replace(/\.ts$/, '');
 
-/** The HTTP side: today's two modules, and the folders they move into. */
-const HTTP_CODE = (p: string): boolean =>
-  under(p, 'backend/http') || under(p, 'backend/ocpi') || isFile(p, 'backend/http-api.ts') || isFile(p, 'backend/ocpi-api.ts');
+/** The HTTP side: the REST API and OCPI. */
+const HTTP_CODE = (p: string): boolean => under(p, 'backend/http') || under(p, 'backend/ocpi');
 const PROTOCOL_PACKAGES = new Set(['ws', 'express', 'ocpp-rpc']);
 const OCPP_ENDPOINT = 'backend/ocpp/endpoint.ts';
 
@@ -127,8 +125,8 @@ describe('the import rule checker', () => {
     ['core: an OCPP error', CORE_FILE, "import { OcppRequestError } from '../ocpp/request-error.js';", 'imports no OCPP code'],
     ['core: the OCPP transport, type only', CORE_FILE, "import type { OcppJConnection } from '../ocpp/transport/ocpp-j-server.js';", 'imports no OCPP code'],
     ['core: the OCPP endpoint, dynamically', CORE_FILE, "const m = await import('../ocpp/endpoint.js');", 'imports no OCPP code'],
-    ["core: today's HTTP API", CORE_FILE, "import { createApi } from '../http-api.js';", 'imports no HTTP code'],
-    ['core: the OCPI API', CORE_FILE, "export { listCdrs } from '../ocpi-api.js';", 'imports no HTTP code'],
+    ['core: the HTTP app', CORE_FILE, "import { createApi } from '../http/app.js';", 'imports no HTTP code'],
+    ['core: an OCPI module, re-exported', CORE_FILE, "export { listCdrs } from '../ocpi/cdrs.js';", 'imports no HTTP code'],
     ['core: the HTTP folder', CORE_FILE, "import { routes } from '../http/routes.js';", 'imports no HTTP code'],
     ['core: the OCPI folder', CORE_FILE, "import '../ocpi/router.js';", 'imports no HTTP code'],
     ['core: ws', CORE_FILE, "import { WebSocket } from 'ws';", 'no protocol or HTTP package (ws)'],
