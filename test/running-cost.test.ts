@@ -11,7 +11,8 @@ import { buildChargingPeriods } from '../backend/billing/periods.js';
 import { priceSession } from '../backend/billing/pricing.js';
 import type { Tariff } from '../backend/billing/ocpi.js';
 import { tariffPriceText } from '../backend/price-text.js';
-import { testCharger, type ChargerHandler } from './helpers/test-charger.js';
+import { testCharger } from './helpers/test-charger.js';
+import type { ChargerHandler } from './helpers/test-charger.js';
 
 const VENDOR = 'org.openchargealliance.costmsg';
 const ZONE = 'Europe/Berlin';
