@@ -1,5 +1,5 @@
 // The OCPI 2.2.1 tariff engine: prices one session with one tariff by the OCPI 2.2.1 tariff
-// rules, with the points the specification leaves open decided as README's Billing notes say.
+// rules, with the points the specification leaves open decided as docs/billing-rules.md says.
 //
 // How CostBreakdown.lines are emitted:
 // - One FLAT line (quantity "1") for the session's start fee, at the start of the piece where it

@@ -1,7 +1,7 @@
 // Turns a session's charging periods into "pieces": the periods cut further at every instant where
 // a restriction of the tariff can change truth, so that evaluating restrictions at a piece's start
-// is valid for the whole piece. Energy inside a period is spread linearly in time (reference,
-// decision 10); power and current are constant within a period.
+// is valid for the whole piece. Energy inside a period is spread linearly in time (docs/billing-rules.md);
+// power and current are constant within a period.
 import { Dec, isDecimalish, toDec } from './money.js';
 import { parseInstantMs, type ZoneClock } from './local-time.js';
 import type { CdrDimension, CdrDimensionType, ChargingPeriod, PricingSession } from './ocpi.js';
