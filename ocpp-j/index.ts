@@ -6,3 +6,4 @@ export * from './framing.js';
 export * from './incoming.js';
 export * from './errors.js';
 export * from './schemas.js';
+export * from './library-validator.js';

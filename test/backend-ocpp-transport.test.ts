@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { OcppJConnection } from '../backend/ocpp/transport/ocpp-j-connection.js';
 import { OcppJServer } from '../backend/ocpp/transport/ocpp-j-server.js';
-import { ocpp16Validator } from '../backend/ocpp/transport/validator.js';
+import { ocpp16Validator } from '../ocpp-j/index.js';
 
 interface Rig {
   server: OcppJServer;

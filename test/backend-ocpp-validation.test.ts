@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createValidator } from 'ocpp-rpc';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ocpp16Validator } from '../backend/ocpp/transport/validator.js';
+import { ocpp16Validator } from '../ocpp-j/index.js';
 import { startBackend, type Backend } from '../backend/server.js';
 
 let dir: string;

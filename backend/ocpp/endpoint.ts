@@ -8,7 +8,7 @@ import { createRPCError } from 'ocpp-rpc';
 import type { Csms } from '../core/csms.js';
 import { OcppRequestError } from './request-error.js';
 import { Ocpp16Handlers } from './v16/handlers.js';
-import { ocpp16Validator } from './transport/validator.js';
+import { ocpp16Validator } from '../../ocpp-j/index.js';
 import type { CompletedSessionRow } from '../cost-display/running-cost.js';
 import { COST_VENDOR_ID, RunningCostNotifier, type CostMessageId, type RunningCostOptions } from './v16/cost-messages.js';
 import type { OcppJConnection } from './transport/ocpp-j-connection.js';

@@ -3,7 +3,7 @@
 import { createRPCError } from 'ocpp-rpc';
 import { WebSocket, type RawData } from 'ws';
 import { encodeCall, encodeCallError, encodeCallResult, parseIncomingFrame } from '../../../ocpp-j/index.js';
-import type { StrictValidator } from './validator.js';
+import type { StrictValidator } from '../../../ocpp-j/index.js';
 
 export interface IncomingCall {
   params: Record<string, any>;

@@ -13,7 +13,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { OcppJConnection, PING_INTERVAL_MS } from './ocpp-j-connection.js';
-import type { StrictValidator } from './validator.js';
+import type { StrictValidator } from '../../../ocpp-j/index.js';
 
 const OCPP16 = 'ocpp1.6';
 

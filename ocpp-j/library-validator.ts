@@ -1,6 +1,8 @@
 // ocpp-rpc's own strict OCPP 1.6 validator (same schemas, same errors), with each action's
 // compiled schema looked up once instead of by id on every message: that lookup costs more
-// than validating a typical message.
+// than validating a typical message. The answering side (the back end) uses it, so a charger
+// gets the library's CALLERROR codes and texts; schemas.ts is the simulator's own reading of the
+// same schema files, which reports a violation instead of throwing the library's error.
 import { createRequire } from 'node:module';
 
 type ValidateFn = (data: unknown) => boolean;
