@@ -108,7 +108,7 @@ export class Csms {
     return this.authorizer.authorize(token, atMs);
   }
 
-  startSession(chargerId: string, req: StartRequest, openWhy: string): Promise<StartResult> {
+  startSession(chargerId: string, req: StartRequest, openWhy: () => string): Promise<StartResult> {
     return this.sessions.start(chargerId, req, openWhy);
   }
 

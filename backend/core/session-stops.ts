@@ -19,13 +19,14 @@ export interface StopRequest {
   reason: string;
   /** The stop's own readings (null: none), decoded only when it closes an open session, and stored with it. */
   values: (() => MeterBatch) | null;
-  /** The stop's own values as JSON, kept with a stop that matches no session. */
-  valuesJson: string | null;
+  /** The stop's own values as JSON, kept with a stop that matches no session (serialised only then). */
+  valuesJson: () => string | null;
   /** The answer to the charger, from the token's authorization at the stop (null without a token). */
   answer: (authorization: Authorization | null) => object;
 }
 
 const NO_ANSWER = (): object => ({});
+const NO_VALUES = (): null => null;
 
 export class SessionStops {
   constructor(
@@ -68,7 +69,7 @@ export class SessionStops {
         timestamp: req.stoppedAt,
         meterStop: req.meterStopWh,
         reason: req.reason,
-        transactionData: req.valuesJson,
+        transactionData: req.valuesJson(),
         receivedAt: wallIso(),
       }),
     );
@@ -113,7 +114,7 @@ export class SessionStops {
       stoppedAt: new Date(lastMs).toISOString(),
       reason: '',
       values: null,
-      valuesJson: null,
+      valuesJson: NO_VALUES,
       answer: NO_ANSWER,
     };
     const stopping = this.doStop(sess, stop, why);

@@ -37,8 +37,8 @@ export interface ConnectorStatusReport {
   receivedAt: string;
   /** true: charging, false: parked (not charging), null: no change. */
   charging: boolean | null;
-  /** The connector is free: a session still open on it was lost, for this reason. */
-  freedWhy: string | null;
+  /** The connector is free: a session still open on it was lost, for this reason (made only then). */
+  freedWhy: (() => string) | null;
   /** The report as status_history keeps it. */
   status: string;
   errorCode: string;
@@ -117,7 +117,7 @@ export class Sessions {
   }
 
   /** A start; retried with the same facts, it gets the same answer and nothing new. `openWhy`: why a session open on the connector was lost. */
-  start(chargerId: string, req: StartRequest, openWhy: string): Promise<StartResult> {
+  start(chargerId: string, req: StartRequest, openWhy: () => string): Promise<StartResult> {
     const key = startKey(chargerId, req.connectorId, req.token, req.startedAt, req.meterStartWh);
     const same = this.state.startsByKey.get(key);
     if (same) return same; // a retried start: same id, nothing new
@@ -133,13 +133,13 @@ export class Sessions {
     return pending;
   }
 
-  private async doStart(chargerId: string, req: StartRequest, key: string, openWhy: string): Promise<StartResult> {
+  private async doStart(chargerId: string, req: StartRequest, key: string, openWhy: () => string): Promise<StartResult> {
     const { startedAt } = req;
     const startMs = Date.parse(startedAt);
     // A new transaction on the connector, accepted or not: the charger no longer has the open one.
     const ck = connKey(chargerId, req.connectorId);
     const open = this.state.byConnector.get(ck);
-    if (open) await this.stops.closeWithoutStop(open, openWhy);
+    if (open) await this.stops.closeWithoutStop(open, openWhy());
     const authorization = this.authorizer.authorize(req.token, startMs);
     if (authorization.status !== 'Accepted') {
       // The charger ends a transaction that was not accepted; nothing to bill.
@@ -241,7 +241,7 @@ export class Sessions {
 
   async connectorStatus(chargerId: string, r: ConnectorStatusReport): Promise<void> {
     const lost = r.freedWhy !== null && r.connectorId > 0 ? this.state.byConnector.get(connKey(chargerId, r.connectorId)) : undefined;
-    const closing = lost && Date.parse(r.at) >= Date.parse(lost.startedAt) ? this.stops.closeWithoutStop(lost, r.freedWhy!) : null;
+    const closing = lost && Date.parse(r.at) >= Date.parse(lost.startedAt) ? this.stops.closeWithoutStop(lost, r.freedWhy!()) : null;
     await this.store.commit(
       this.store.writes.status({
         chargerId,

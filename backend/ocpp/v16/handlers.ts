@@ -88,7 +88,7 @@ export class Ocpp16Handlers {
       receivedAt: received,
       charging: chargingStateOf(p.status),
       // A connector reported Available has no transaction: a session still open on it was lost.
-      freedWhy: p.status === 'Available' ? `the charger reported connector ${p.connectorId} Available with the session open` : null,
+      freedWhy: p.status === 'Available' ? () => `the charger reported connector ${p.connectorId} Available with the session open` : null,
       status: p.status,
       errorCode: p.errorCode,
       info: p.info ?? null,
@@ -111,7 +111,7 @@ export class Ocpp16Handlers {
     const res = await this.csms.startSession(
       chargerId,
       { connectorId: p.connectorId, token: p.idTag, meterStartWh: p.meterStart, startedAt, reservationId: p.reservationId },
-      `a new StartTransaction on connector ${p.connectorId} with the session open`,
+      () => `a new StartTransaction on connector ${p.connectorId} with the session open`,
     );
     // OCPP 1.6: the charger ends the transaction on a non-Accepted idTagInfo (transactionId 0).
     return { transactionId: res.sessionId, idTagInfo: idTagInfo(res.authorization) };
@@ -140,7 +140,7 @@ export class Ocpp16Handlers {
       stoppedAt,
       reason: p.reason ?? DEFAULT_STOP_REASON,
       values: values && values.length > 0 ? () => meterBatch('StopTransaction', values, (at) => clocks.see(chargerId, at)) : null,
-      valuesJson: values ? JSON.stringify(values) : null,
+      valuesJson: () => (values ? JSON.stringify(values) : null),
       answer: stopConf,
     })) as StopConf;
   }
