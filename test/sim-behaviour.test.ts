@@ -3,13 +3,13 @@
 // call it receives: decimal register readings with whole-Wh meterStart/meterStop, and
 // StatusNotifications without a timestamp.
 
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runFleet } from '../sim/fleet.js';
 import { Rng } from '../sim/prng.js';
 import type { FleetConfig, FleetResult, TruthSession } from '../sim/types.js';
 import { ensureBuilt } from './helpers/ensure-built.js';
-import { RPCServer, type RpcClient } from './helpers/rpc-server.js';
+import { startAcceptingCsms, type LoggedCall } from './helpers/accepting-csms.js';
+import type { RpcClient } from './helpers/rpc-server.js';
 
 interface SampledValue {
   value: string;
@@ -21,13 +21,6 @@ interface MeterValue {
   timestamp: string;
   sampledValue: SampledValue[];
 }
-/** One call the CSMS received, in arrival order. */
-interface Logged {
-  identity: string;
-  action: string;
-  params: any;
-}
-
 let csms: Awaited<ReturnType<typeof startCsms>> | null = null;
 
 /**
@@ -35,42 +28,22 @@ let csms: Awaited<ReturnType<typeof startCsms>> | null = null;
  * and a status of every connector (TriggerMessage), so triggered frames are in the log too.
  */
 async function startCsms(opts: { trigger?: boolean } = {}) {
-  const log: Logged[] = [];
   const triggered = new Set<string>();
-  let txSeq = 0;
-  const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
-  server.on('client', (client: RpcClient) => {
-    const now = () => new Date().toISOString();
-    let meterValues = 0;
-    client.handle(({ method, params }) => {
-      log.push({ identity: client.identity, action: method, params });
-      switch (method) {
-        case 'BootNotification':
-          return { status: 'Accepted', currentTime: now(), interval: 3600 };
-        case 'Heartbeat':
-          return { currentTime: now() };
-        case 'Authorize':
-          return { idTagInfo: { status: 'Accepted' } };
-        case 'StartTransaction':
-          return { transactionId: ++txSeq, idTagInfo: { status: 'Accepted' } };
-        case 'MeterValues':
-          if (opts.trigger !== false && ++meterValues === 3 && !triggered.has(client.identity)) {
-            triggered.add(client.identity);
-            setTimeout(() => {
-              client.call('TriggerMessage', { requestedMessage: 'MeterValues' }).catch(() => {});
-              client.call('TriggerMessage', { requestedMessage: 'StatusNotification' }).catch(() => {});
-            }, 1);
-          }
-          return {};
-        case 'StopTransaction':
-          return { idTagInfo: { status: 'Accepted' } };
-        default:
-          return {};
-      }
-    });
+  const meterValues = new WeakMap<RpcClient, number>();
+  const accepting = await startAcceptingCsms({
+    onCall: (client, method) => {
+      if (method !== 'MeterValues' || opts.trigger === false) return;
+      const seen = (meterValues.get(client) ?? 0) + 1;
+      meterValues.set(client, seen);
+      if (seen !== 3 || triggered.has(client.identity)) return;
+      triggered.add(client.identity);
+      setTimeout(() => {
+        client.call('TriggerMessage', { requestedMessage: 'MeterValues' }).catch(() => {});
+        client.call('TriggerMessage', { requestedMessage: 'StatusNotification' }).catch(() => {});
+      }, 1);
+    },
   });
-  const http = await server.listen(0, '127.0.0.1');
-  return { server, log, triggered, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ocpp` };
+  return { ...accepting, triggered };
 }
 
 beforeAll(() => {
@@ -114,7 +87,7 @@ const REGISTER = 'Energy.Active.Import.Register';
 
 /** Every energy register value the CSMS received: MeterValues and StopTransaction.transactionData. */
 function registerReadings(
-  log: Logged[],
+  log: LoggedCall[],
 ): Array<{ identity: string; connectorId: number | null; transactionId?: number; action: string; mv: MeterValue; value: string }> {
   const out: ReturnType<typeof registerReadings> = [];
   for (const e of log) {
@@ -174,7 +147,7 @@ const twoDecimals = (j: number) => {
  * What the CSMS received, without what depends on the run: transaction ids (the CSMS's order of
  * starts) and the instants of the boot's statuses (when the charger connected, before the sim start).
  */
-function framesOf(log: Logged[], simStart: string): string[] {
+function framesOf(log: LoggedCall[], simStart: string): string[] {
   return log
     .map((e) => {
       const params = { ...e.params, transactionId: undefined };
@@ -187,7 +160,7 @@ function framesOf(log: Logged[], simStart: string): string[] {
 const untilTx = (t: TruthSession) => ({ ...t, transactionId: null });
 
 describe('chargerBehaviour.registerDecimals', () => {
-  let plain: { log: Logged[]; result: FleetResult };
+  let plain: { log: LoggedCall[]; result: FleetResult };
 
   beforeAll(async () => {
     const c = await startCsms();

@@ -3,58 +3,29 @@
 // and every connection that closes, in order; the truth of every lost session must be what the
 // CSMS can bill from what it received (the reading at the crash), and nothing else must move.
 
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runFleet } from '../sim/fleet.js';
 import { Rng } from '../sim/prng.js';
 import type { FleetConfig, FleetResult, TruthSession } from '../sim/types.js';
 import { ensureBuilt } from './helpers/ensure-built.js';
-import { RPCServer, type RpcClient } from './helpers/rpc-server.js';
+import { startAcceptingCsms, type LoggedCall } from './helpers/accepting-csms.js';
 
 interface MeterValue {
   timestamp: string;
   sampledValue: Array<{ value: string; context?: string; measurand?: string }>;
 }
-/** A call the CSMS received, or '#closed' when a charger's connection closed other than at the end of the run, in arrival order. */
-interface Logged {
-  identity: string;
-  action: string;
-  params: any;
-}
-
 let csms: Awaited<ReturnType<typeof startCsms>> | null = null;
 
-async function startCsms(opts: { answerDelayMs?: number } = {}) {
-  const log: Logged[] = [];
-  let txSeq = 0;
-  const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
-  server.on('client', (client: RpcClient) => {
-    const now = () => new Date().toISOString();
+/** Accepts everything; logs every call, and '#closed' when a charger's connection closed other than at the end of the run, in arrival order. */
+function startCsms(opts: { answerDelayMs?: number } = {}) {
+  return startAcceptingCsms({
+    ...opts,
     // The end of the run closes every connection cleanly (1000); a crash drops it (1006).
-    client.on('close', ({ code }) => {
-      if (code !== 1000) log.push({ identity: client.identity, action: '#closed', params: { code } });
-    });
-    client.handle(async ({ method, params }) => {
-      log.push({ identity: client.identity, action: method, params });
-      if (opts.answerDelayMs && (method === 'Authorize' || method === 'StartTransaction')) await new Promise((r) => setTimeout(r, opts.answerDelayMs));
-      switch (method) {
-        case 'BootNotification':
-          return { status: 'Accepted', currentTime: now(), interval: 3600 };
-        case 'Heartbeat':
-          return { currentTime: now() };
-        case 'Authorize':
-          return { idTagInfo: { status: 'Accepted' } };
-        case 'StartTransaction':
-          return { transactionId: ++txSeq, idTagInfo: { status: 'Accepted' } };
-        case 'StopTransaction':
-          return { idTagInfo: { status: 'Accepted' } };
-        default:
-          return {};
-      }
-    });
+    onClient: (client, log) =>
+      client.on('close', ({ code }) => {
+        if (code !== 1000) log.push({ identity: client.identity, action: '#closed', params: { code } });
+      }),
   });
-  const http = await server.listen(0, '127.0.0.1');
-  return { server, log, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ocpp` };
 }
 
 beforeAll(() => {
@@ -96,7 +67,7 @@ function energyOf(mv: MeterValue): string {
 }
 
 /** Per transaction id: the charger, its StartTransaction, its StopTransaction (if any) and its readings, with their places in the log. */
-function transactions(log: Logged[]) {
+function transactions(log: LoggedCall[]) {
   const txs = new Map<number, { identity: string; start: any; stop?: any; readings: Array<{ index: number; mv: MeterValue }> }>();
   let tx = 0;
   log.forEach((e, index) => {
@@ -114,7 +85,7 @@ function transactions(log: Logged[]) {
  * StopTransaction has the truth of that stop; one it never saw stopped was lost in a crash, and its
  * truth ends at the charger's last reading (stopped and unplugged there, meterStop the floor of it).
  */
-function expectBillableFromTheWire(r: FleetResult, log: Logged[]): { lost: TruthSession[] } {
+function expectBillableFromTheWire(r: FleetResult, log: LoggedCall[]): { lost: TruthSession[] } {
   const txs = transactions(log);
   const lost: TruthSession[] = [];
   expect(r.truth.filter((t) => t.transactionId !== null)).toHaveLength(r.truth.length);
@@ -148,7 +119,7 @@ describe('chargerBehaviour crash', () => {
   const CRASH_MINUTE = 12;
   const S = secOf(SIM_START) + CRASH_MINUTE * 60;
   const REBOOT = 300;
-  let first: { r: FleetResult; log: Logged[] };
+  let first: { r: FleetResult; log: LoggedCall[] };
 
   beforeAll(async () => {
     const c = await startCsms();
@@ -315,7 +286,7 @@ describe('chargerBehaviour crashesPerChargerPerHour and crashShare', () => {
     const ids = Array.from({ length: 8 }, (_, i) => `SH${i + 1}`);
     const config = (url: string) =>
       fleetConfig(url, { chargers: ids.map((id) => ({ id, connectors: 1, maxPowerW: 22_000 })), chargerBehaviour: { crashAtMinutes: [10], crashShare: 0.5 } });
-    const dropped = (log: Logged[]) => [...new Set(log.filter((e) => e.action === '#closed').map((e) => e.identity))].sort();
+    const dropped = (log: LoggedCall[]) => [...new Set(log.filter((e) => e.action === '#closed').map((e) => e.identity))].sort();
     const c = (csms = await startCsms());
     const r = await runFleet(config(c.url));
     const crashed = dropped(c.log);
